@@ -1,0 +1,165 @@
+//! The command line, declared once with clap. Every flag here is documented in the README and
+//! is a contract: extend, never rename.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+use crate::rules::Confidence;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "patrol",
+    version,
+    about = "Find leaked GitHub credentials in files, git history and CI logs",
+    long_about = "Find leaked GitHub credentials (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_, legacy \
+tokens, and values assigned to GitHub credential names) in files, and help put a leak right.\n\n\
+Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 usage or fatal error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories (`-` reads standard input)
+    Scan(ScanArgs),
+    /// List the detection rules
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` reads standard input
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Walking")]
+pub struct WalkArgs {
+    /// Honour .gitignore and other ignore files (by default ignored files, such as .env, are scanned)
+    #[arg(long)]
+    pub gitignore: bool,
+    /// Leave out paths matching this gitignore-style glob (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Follow symbolic links
+    #[arg(long, short = 'L')]
+    pub follow: bool,
+    /// Scan files that look binary too
+    #[arg(long)]
+    pub binary: bool,
+    /// Skip files larger than this (e.g. 500K, 20M, 1G)
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Worker threads (default: one per core)
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Detection")]
+pub struct DetectArgs {
+    /// Add the rules in this TOML file (same format as rules/*.toml; repeatable)
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Also report tokens whose checksum fails, marked invalid
+    #[arg(long)]
+    pub include_invalid: bool,
+    /// Report only findings at or above this confidence
+    #[arg(long, value_name = "LEVEL", default_value = "low", value_parser = parse_confidence)]
+    pub min_confidence: Confidence,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report to this file instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets in full (by default at most the prefix and 4 characters are shown)
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Exit code when something is found
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub exit_code: u8,
+    /// Print nothing but the report (no progress, summary or warnings on stderr)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Colour in text output (auto: on a terminal, unless NO_COLOR is set)
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Add the rules in this TOML file (repeatable)
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Output format (text or json)
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+fn parse_confidence(s: &str) -> Result<Confidence, String> {
+    s.parse()
+}
+
+/// `1234`, `500K`, `20M`, `1G` (binary units; a trailing `B`/`iB` is accepted).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (num, mult) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
+        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("invalid size {s:?} (examples: 4096, 500K, 20M, 1G)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("500K"), Ok(500 << 10));
+        assert_eq!(parse_size("20MiB"), Ok(20 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

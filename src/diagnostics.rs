@@ -1,0 +1,142 @@
+//! The one channel for what is not a finding: unreadable files and other non-fatal problems
+//! (printed to stderr as they happen and kept for the report), the counters behind the summary,
+//! and the progress bar (on stderr, only when stderr is a terminal).
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+/// A non-fatal problem with one input. Never holds secret material.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+/// What the summary line and the reports' `summary` object count.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    pub files: u64,
+    pub bytes: u64,
+    pub skipped_binary: u64,
+    pub skipped_large: u64,
+    pub errors: u64,
+    pub elapsed_ms: u64,
+}
+
+pub struct Diagnostics {
+    quiet: bool,
+    started: Instant,
+    problems: Mutex<Vec<Problem>>,
+    files: AtomicU64,
+    bytes: AtomicU64,
+    skipped_binary: AtomicU64,
+    skipped_large: AtomicU64,
+    progress: Option<ProgressBar>,
+}
+
+impl Diagnostics {
+    /// `quiet` silences everything on stderr; problems are still kept for the report.
+    pub fn new(quiet: bool) -> Diagnostics {
+        let progress = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {pos} files  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(125));
+            bar
+        });
+        Diagnostics {
+            quiet,
+            started: Instant::now(),
+            problems: Mutex::new(Vec::new()),
+            files: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            skipped_binary: AtomicU64::new(0),
+            skipped_large: AtomicU64::new(0),
+            progress,
+        }
+    }
+
+    /// Reports a problem with `path` and keeps it for the report.
+    pub fn problem(&self, path: impl Into<String>, message: impl Into<String>) {
+        let p = Problem {
+            path: path.into(),
+            message: message.into(),
+        };
+        if !self.quiet {
+            let line = format!("patrol: {}: {}", p.path, p.message);
+            match &self.progress {
+                Some(bar) => bar.suspend(|| eprintln!("{line}")),
+                None => eprintln!("{line}"),
+            }
+        }
+        if let Ok(mut v) = self.problems.lock() {
+            v.push(p);
+        }
+    }
+
+    pub fn scanned(&self, bytes: u64) {
+        let files = self.files.fetch_add(1, Ordering::Relaxed) + 1;
+        let total = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if let Some(bar) = &self.progress {
+            bar.set_position(files);
+            let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!(
+                "{}  {}/s",
+                human_bytes(total),
+                human_bytes((total as f64 / secs) as u64)
+            ));
+        }
+    }
+
+    pub fn skipped_binary(&self) {
+        self.skipped_binary.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn skipped_large(&self) {
+        self.skipped_large.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Stops the progress bar and returns the counters and problems.
+    pub fn finish(self) -> (Stats, Vec<Problem>) {
+        if let Some(bar) = &self.progress {
+            bar.finish_and_clear();
+        }
+        let mut problems = self
+            .problems
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        problems.sort();
+        let stats = Stats {
+            files: self.files.into_inner(),
+            bytes: self.bytes.into_inner(),
+            skipped_binary: self.skipped_binary.into_inner(),
+            skipped_large: self.skipped_large.into_inner(),
+            errors: problems.len() as u64,
+            elapsed_ms: self.started.elapsed().as_millis() as u64,
+        };
+        (stats, problems)
+    }
+}
+
+/// `1.5 MiB`-style sizes for people.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

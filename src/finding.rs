@@ -1,0 +1,178 @@
+//! Findings: one secret with every place it was seen. Hits from all sources are gathered here
+//! and deduplicated by the secret. [`Secret`] is the only type that holds a secret's bytes, and
+//! [`Secret::display`] the only way to turn it into text: redacted unless the user asked.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::matcher::{Checksum, Encoding, Hit};
+use crate::rules::{Confidence, TokenKind};
+
+/// A secret's bytes. `Debug` redacts, so a panic or a log line cannot print it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Secret(Vec<u8>);
+
+/// Prefixes that may be shown in full: they say what the token is, not what it unlocks.
+const SHOWN_PREFIXES: &[&str] = &["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "v1."];
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Secret {
+        Secret(bytes)
+    }
+
+    /// The secret itself, for the GitHub client and `--show-secrets`.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Lowercase hex SHA-256 of the secret: safe to print, store and compare.
+    pub fn fingerprint(&self) -> String {
+        Sha256::digest(&self.0)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// At most the prefix and four characters, then `…`.
+    pub fn redacted(&self) -> String {
+        let text = String::from_utf8_lossy(&self.0);
+        let prefix = SHOWN_PREFIXES
+            .iter()
+            .find(|p| text.starts_with(*p))
+            .map_or("", |p| *p);
+        let body = &text[prefix.len()..];
+        let keep = (body.chars().count() / 4).min(4);
+        let shown: String = body.chars().take(keep).collect();
+        format!("{prefix}{shown}…")
+    }
+
+    /// Redacted, or the whole secret when `show` (the `--show-secrets` flag) is set.
+    pub fn display(&self, show: bool) -> String {
+        if show {
+            String::from_utf8_lossy(&self.0).into_owned()
+        } else {
+            self.redacted()
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+/// Where a location's bytes came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    File,
+    Stdin,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::File => "file",
+            SourceKind::Stdin => "stdin",
+        }
+    }
+}
+
+/// One place a secret was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub source: SourceKind,
+    /// The path as given or walked (`-` for stdin).
+    pub path: String,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based byte column within the line.
+    pub column: u64,
+    /// 0-based byte offset from the start of the input.
+    pub offset: u64,
+    /// Decoding steps from the text at this place to the secret, outermost first.
+    pub decoded: Vec<Encoding>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub secret: Secret,
+    pub fingerprint: String,
+    pub rule: String,
+    pub kind: TokenKind,
+    pub confidence: Confidence,
+    pub checksum: Checksum,
+    pub locations: Vec<Location>,
+}
+
+/// Gathers hits from any number of sources and threads (behind a lock) into findings.
+#[derive(Default)]
+pub struct Collector {
+    by_secret: HashMap<Secret, Finding>,
+}
+
+impl Collector {
+    pub fn add(&mut self, hit: Hit, rule_id: &str, location: Location) {
+        let secret = Secret::new(hit.secret);
+        let finding = self
+            .by_secret
+            .entry(secret.clone())
+            .or_insert_with(|| Finding {
+                fingerprint: secret.fingerprint(),
+                secret,
+                rule: rule_id.to_string(),
+                kind: hit.kind,
+                confidence: hit.confidence,
+                checksum: hit.checksum,
+                locations: Vec::new(),
+            });
+        // The surest rule names the finding when several found the same secret.
+        if (hit.confidence, hit.checksum) > (finding.confidence, finding.checksum) {
+            finding.rule = rule_id.to_string();
+            finding.kind = hit.kind;
+            finding.confidence = hit.confidence;
+            finding.checksum = hit.checksum;
+        }
+        finding.locations.push(location);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_secret.is_empty()
+    }
+
+    /// Findings ordered by their first location, each with sorted, distinct locations.
+    pub fn finish(self) -> Vec<Finding> {
+        let mut out: Vec<Finding> = self
+            .by_secret
+            .into_values()
+            .map(|mut f| {
+                f.locations.sort();
+                f.locations.dedup();
+                f
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (&a.locations[0], &a.fingerprint).cmp(&(&b.locations[0], &b.fingerprint))
+        });
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_shows_at_most_prefix_and_four() {
+        let s = Secret::new(b"ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij".to_vec());
+        assert_eq!(s.redacted(), "ghp_ABCD…");
+        assert_eq!(format!("{s:?}"), "Secret(ghp_ABCD…)");
+        let short = Secret::new(b"abcdefgh".to_vec());
+        assert_eq!(short.redacted(), "ab…");
+        assert_eq!(s.fingerprint().len(), 64);
+    }
+}

@@ -1,0 +1,17 @@
+//! patrol finds leaked GitHub credentials in files, git history and CI logs, and helps the
+//! person who leaked one put it right.
+//!
+//! Data flows one way: a [`source`] yields bytes with a location; the [`matcher`] finds
+//! candidates with one literal prefilter pass and confirms them with each [`rules`] regex and
+//! validator; hits are gathered into [`finding`]s deduplicated by secret; a [`report`] writes them.
+
+pub mod app;
+pub mod cli;
+pub mod diagnostics;
+pub mod finding;
+pub mod matcher;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;
+pub mod template;

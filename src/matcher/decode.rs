@@ -1,0 +1,360 @@
+//! Decoders for encoded secrets: base64 (Docker `auth`, `extraheader … basic`, Kubernetes
+//! `.dockerconfigjson`), percent-encoding, JSON `\uXXXX` escapes and UTF-16 text.
+//!
+//! Each decoder is triggered by a literal in the same prefilter pass as the rules (the encoded
+//! forms of the rules' prefixes, computed here), decodes a bounded window around the hit, and
+//! returns the bytes with a map from every decoded byte back to its offset in the input, so that
+//! a secret is reported where its encoded text is.
+
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use serde::Serialize;
+
+/// One decoding step, as recorded in a finding's decoding chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    Base64,
+    Percent,
+    JsonEscape,
+    Utf16le,
+    Utf16be,
+}
+
+impl Encoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Base64 => "base64",
+            Encoding::Percent => "percent",
+            Encoding::JsonEscape => "json-escape",
+            Encoding::Utf16le => "utf-16le",
+            Encoding::Utf16be => "utf-16be",
+        }
+    }
+}
+
+/// What a decoder literal asks for when it is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trigger {
+    pub encoding: Encoding,
+    /// Bytes of context decoded before the hit.
+    pub before: usize,
+    /// Bytes decoded after the hit.
+    pub after: usize,
+    /// Base64 only: the hit's position inside its 4-character group.
+    pub phase: usize,
+}
+
+/// Decoded bytes and, for each, the offset in the input it came from.
+pub struct Decoded {
+    pub bytes: Vec<u8>,
+    pub map: Vec<usize>,
+}
+
+/// Longest token we expect (stateless `ghs_` are ~520 characters).
+const MAX_TOKEN: usize = 640;
+
+/// The parts of `base64(x + literal + y)` fixed by `literal` alone, for each of the three
+/// alignments, with the literal's position inside its 4-character group. URL-safe variants are
+/// added where they differ.
+pub fn base64_forms(literal: &[u8]) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for align in 0..3 {
+        let mut buf = vec![0u8; align];
+        buf.extend_from_slice(literal);
+        buf.resize(buf.len().div_ceil(3) * 3, 0);
+        let enc = base64::engine::general_purpose::STANDARD.encode(&buf);
+        let first = (8 * align).div_ceil(6);
+        let end = 8 * (align + literal.len()) / 6;
+        if end <= first + 2 {
+            continue;
+        }
+        let stable = &enc[first..end];
+        out.push((stable.to_string(), first % 4));
+        let url = stable.replace('+', "-").replace('/', "_");
+        if url != stable {
+            out.push((url, first % 4));
+        }
+    }
+    out
+}
+
+/// Decoder triggers for a rule literal (prefix) marked `encoded`.
+pub fn literal_triggers(literal: &str) -> Vec<(Vec<u8>, Trigger)> {
+    let mut out = Vec::new();
+    for (form, phase) in base64_forms(literal.as_bytes()) {
+        out.push((
+            form.into_bytes(),
+            Trigger {
+                encoding: Encoding::Base64,
+                before: 96,
+                after: MAX_TOKEN * 4 / 3 + 8,
+                phase,
+            },
+        ));
+    }
+    out
+}
+
+/// Triggers independent of any rule: containers and generic escape markers.
+pub fn fixed_triggers() -> Vec<(Vec<u8>, Trigger)> {
+    let t = |encoding, before, after| Trigger {
+        encoding,
+        before,
+        after,
+        phase: 0,
+    };
+    let mut out = Vec::new();
+    // A Kubernetes .dockerconfigjson is base64 of {"auths": …}, whose `auth` fields are base64
+    // again: decode the whole document and let the prefix forms find the inner layer.
+    for (form, phase) in base64_forms(b"\"auths\"") {
+        out.push((
+            form.into_bytes(),
+            Trigger {
+                phase,
+                ..t(Encoding::Base64, 16, 64 * 1024)
+            },
+        ));
+    }
+    // Percent-encoded `_` (in `ghp%5F…`) and a fully encoded "gh" / "git".
+    for lit in ["%5F", "%5f", "%67%68", "%67%69%74"] {
+        out.push((
+            lit.as_bytes().to_vec(),
+            t(Encoding::Percent, 48, MAX_TOKEN * 3),
+        ));
+    }
+    // JSON escapes of `_`, and of "gh" / "gi" when everything is escaped.
+    for lit in ["\\u005f", "\\u005F", "\\u0067\\u0068", "\\u0067\\u0069"] {
+        out.push((
+            lit.as_bytes().to_vec(),
+            t(Encoding::JsonEscape, 72, MAX_TOKEN * 6),
+        ));
+    }
+    // "gh" and "git" in UTF-16, little and big endian; the hit is the first code unit.
+    for lit in [&b"g\0h\0"[..], b"g\0i\0t\0"] {
+        out.push((lit.to_vec(), t(Encoding::Utf16le, 0, MAX_TOKEN * 2)));
+    }
+    for lit in [&b"\0g\0h"[..], b"\0g\0i\0t"] {
+        out.push((lit.to_vec(), t(Encoding::Utf16be, 0, MAX_TOKEN * 2)));
+    }
+    out
+}
+
+fn is_b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+/// Decodes around a trigger hit at `pos` in `hay`. Returns `None` when nothing decodes.
+pub fn decode(hay: &[u8], pos: usize, trigger: &Trigger) -> Option<Decoded> {
+    match trigger.encoding {
+        Encoding::Base64 => decode_base64(hay, pos, trigger),
+        Encoding::Percent => {
+            let (start, end) = line_window(hay, pos, trigger.before, trigger.after);
+            Some(decode_percent(&hay[start..end], start))
+        }
+        Encoding::JsonEscape => {
+            let (start, end) = line_window(hay, pos, trigger.before, trigger.after);
+            Some(decode_json_escapes(&hay[start..end], start))
+        }
+        Encoding::Utf16le | Encoding::Utf16be => {
+            let start = pos.saturating_sub(trigger.before);
+            let end = (pos + trigger.after).min(hay.len());
+            Some(decode_utf16(
+                &hay[start..end],
+                start,
+                trigger.encoding == Encoding::Utf16be,
+            ))
+        }
+    }
+}
+
+fn line_window(hay: &[u8], pos: usize, before: usize, after: usize) -> (usize, usize) {
+    let lo = pos.saturating_sub(before);
+    let hi = (pos + after).min(hay.len());
+    let start = memchr::memrchr(b'\n', &hay[lo..pos]).map_or(lo, |i| lo + i + 1);
+    let end = memchr::memchr(b'\n', &hay[pos..hi]).map_or(hi, |i| pos + i);
+    (start, end)
+}
+
+fn decode_base64(hay: &[u8], pos: usize, trigger: &Trigger) -> Option<Decoded> {
+    let group = pos.checked_sub(trigger.phase)?;
+    // Walk back over whole groups of base64 characters, at most `before` bytes.
+    let mut start = group;
+    while start >= 4
+        && group - start + 4 <= trigger.before
+        && hay[start - 4..start].iter().all(|&b| is_b64(b))
+    {
+        start -= 4;
+    }
+    let limit = (pos + trigger.after).min(hay.len());
+    let end = start + hay[start..limit].iter().take_while(|&&b| is_b64(b)).count();
+    let mut text = &hay[start..end];
+    let url_safe = text.iter().any(|&b| b == b'-' || b == b'_');
+    if text.len() % 4 == 1 {
+        text = &text[..text.len() - 1];
+    }
+    let alphabet = if url_safe {
+        base64::alphabet::URL_SAFE
+    } else {
+        base64::alphabet::STANDARD
+    };
+    let engine = GeneralPurpose::new(
+        &alphabet,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let bytes = engine.decode(text).ok()?;
+    let map = (0..bytes.len()).map(|d| start + d / 3 * 4).collect();
+    Some(Decoded { bytes, map })
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn decode_percent(text: &[u8], base: usize) -> Decoded {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut map = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b'%' && i + 2 < text.len() {
+            if let (Some(h), Some(l)) = (hex_val(text[i + 1]), hex_val(text[i + 2])) {
+                bytes.push(h << 4 | l);
+                map.push(base + i);
+                i += 3;
+                continue;
+            }
+        }
+        bytes.push(text[i]);
+        map.push(base + i);
+        i += 1;
+    }
+    Decoded { bytes, map }
+}
+
+fn decode_json_escapes(text: &[u8], base: usize) -> Decoded {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut map = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b'\\' && i + 1 < text.len() {
+            let simple = match text[i + 1] {
+                b'"' => Some(b'"'),
+                b'\\' => Some(b'\\'),
+                b'/' => Some(b'/'),
+                b'n' => Some(b'\n'),
+                b't' => Some(b'\t'),
+                b'r' => Some(b'\r'),
+                _ => None,
+            };
+            if let Some(b) = simple {
+                bytes.push(b);
+                map.push(base + i);
+                i += 2;
+                continue;
+            }
+            if text[i + 1] == b'u' && i + 6 <= text.len() {
+                let code = text[i + 2..i + 6]
+                    .iter()
+                    .try_fold(0u32, |acc, &b| Some(acc << 4 | u32::from(hex_val(b)?)));
+                if let Some(ch) = code.and_then(char::from_u32) {
+                    let mut buf = [0u8; 4];
+                    for &b in ch.encode_utf8(&mut buf).as_bytes() {
+                        bytes.push(b);
+                        map.push(base + i);
+                    }
+                    i += 6;
+                    continue;
+                }
+            }
+        }
+        bytes.push(text[i]);
+        map.push(base + i);
+        i += 1;
+    }
+    Decoded { bytes, map }
+}
+
+fn decode_utf16(text: &[u8], base: usize, big_endian: bool) -> Decoded {
+    let units = text.chunks_exact(2).map(|c| {
+        if big_endian {
+            u16::from_be_bytes([c[0], c[1]])
+        } else {
+            u16::from_le_bytes([c[0], c[1]])
+        }
+    });
+    let mut bytes = Vec::with_capacity(text.len() / 2);
+    let mut map = Vec::with_capacity(text.len() / 2);
+    let mut unit_index = 0usize;
+    for r in char::decode_utf16(units) {
+        let ch = r.unwrap_or(char::REPLACEMENT_CHARACTER);
+        let mut buf = [0u8; 4];
+        for &b in ch.encode_utf8(&mut buf).as_bytes() {
+            bytes.push(b);
+            map.push(base + unit_index * 2);
+        }
+        unit_index += ch.len_utf16();
+    }
+    Decoded { bytes, map }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_forms_are_found_in_every_alignment() {
+        let forms = base64_forms(b"ghp_");
+        for pad in ["", "a", "ab", "abc"] {
+            let enc = base64::engine::general_purpose::STANDARD.encode(format!("{pad}ghp_1234"));
+            assert!(
+                forms.iter().any(|(f, _)| enc.contains(f.as_str())),
+                "{pad:?} -> {enc} not covered by {forms:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn base64_decode_maps_back_to_encoded_text() {
+        let inner = "octocat:ghp_secretvalue";
+        let enc = base64::engine::general_purpose::STANDARD.encode(inner);
+        let hay = format!("{{\"auth\": \"{enc}\"}}");
+        let forms = base64_forms(b"ghp_");
+        let (form, phase) = forms
+            .iter()
+            .find(|(f, _)| hay.contains(f.as_str()))
+            .unwrap();
+        let pos = hay.find(form.as_str()).unwrap();
+        let t = Trigger {
+            encoding: Encoding::Base64,
+            before: 96,
+            after: 200,
+            phase: *phase,
+        };
+        let d = decode(hay.as_bytes(), pos, &t).unwrap();
+        assert_eq!(d.bytes, inner.as_bytes());
+        assert_eq!(d.map[0], hay.find(&enc).unwrap());
+    }
+
+    #[test]
+    fn percent_json_and_utf16() {
+        let d = decode_percent(b"a%5Fb%zz", 10);
+        assert_eq!(d.bytes, b"a_b%zz");
+        assert_eq!(d.map[2], 14);
+        let d = decode_json_escapes(br#"\u0067h\u005f\n"#, 0);
+        assert_eq!(d.bytes, b"gh_\n");
+        let le: Vec<u8> = "ghp_x"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        let d = decode_utf16(&le, 100, false);
+        assert_eq!(d.bytes, b"ghp_x");
+        assert_eq!(d.map[4], 108);
+    }
+}

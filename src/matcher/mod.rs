@@ -1,0 +1,312 @@
+//! The matcher: one literal prefilter pass (aho-corasick) over raw bytes finds candidate offsets
+//! for every rule at once, and for every decoder (the base64/percent/JSON/UTF-16 forms of the
+//! prefixes). Each rule's regex and validator then run only in a small window around its
+//! candidates; decoders decode a bounded window and feed it back through the same pass.
+//! Bytes, not `str`: invalid UTF-8 and multi-megabyte lines are ordinary input.
+
+pub mod checksum;
+pub mod decode;
+pub mod placeholder;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::bytes::{Regex, RegexBuilder};
+use serde::Serialize;
+
+use crate::rules::{ChecksumFailure, Confidence, Rule, RuleError, TokenKind, Validator};
+pub use decode::Encoding;
+use decode::Trigger;
+
+/// How far decoders may nest (base64 inside base64 inside percent-encoding, …).
+const MAX_DEPTH: usize = 3;
+
+/// What a token's checksum said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Checksum {
+    /// Failed: shown only with `--include-invalid`.
+    Invalid,
+    /// This kind's checksum is unconfirmed and did not pass; reported all the same.
+    Unverified,
+    /// The kind has no checksum.
+    None,
+    /// Passed.
+    Valid,
+}
+
+impl Checksum {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Checksum::Valid => "valid",
+            Checksum::Unverified => "unverified",
+            Checksum::Invalid => "invalid",
+            Checksum::None => "none",
+        }
+    }
+}
+
+/// A confirmed match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// Index into [`Matcher::rules`].
+    pub rule: usize,
+    pub secret: Vec<u8>,
+    /// Offset in the scanned bytes where the secret (or its encoded text) starts.
+    pub offset: usize,
+    pub kind: TokenKind,
+    pub confidence: Confidence,
+    pub checksum: Checksum,
+    /// Decoding steps from the scanned bytes to the secret, outermost first.
+    pub decoded: Vec<Encoding>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MatcherOptions {
+    /// Keep tokens whose checksum fails, marked `invalid`.
+    pub include_invalid: bool,
+}
+
+struct CompiledRule {
+    rule: Rule,
+    regex: Regex,
+    secret_groups: Vec<usize>,
+    kind: Option<TokenKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Action {
+    Rule(usize),
+    Decode(Trigger),
+}
+
+pub struct Matcher {
+    rules: Vec<CompiledRule>,
+    prefilter: AhoCorasick,
+    /// For each prefilter pattern, what its hits trigger.
+    actions: Vec<Vec<Action>>,
+    options: MatcherOptions,
+}
+
+impl Matcher {
+    pub fn new(rules: Vec<Rule>, options: MatcherOptions) -> Result<Matcher, RuleError> {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut actions: Vec<Vec<Action>> = Vec::new();
+        let mut add = |lit: Vec<u8>, action: Action| {
+            let i = literals.iter().position(|l| *l == lit).unwrap_or_else(|| {
+                literals.push(lit);
+                actions.push(Vec::new());
+                literals.len() - 1
+            });
+            if !actions[i].contains(&action) {
+                actions[i].push(action);
+            }
+        };
+        let mut compiled = Vec::with_capacity(rules.len());
+        for (index, rule) in rules.into_iter().enumerate() {
+            let regex = RegexBuilder::new(&rule.regex)
+                .unicode(false)
+                .size_limit(1 << 22)
+                .build()
+                .map_err(|e| RuleError::Regex {
+                    id: rule.id.clone(),
+                    source: Box::new(e),
+                })?;
+            let secret_groups = regex
+                .capture_names()
+                .enumerate()
+                .filter(|(_, n)| n.is_some_and(|n| n.starts_with("secret")))
+                .map(|(i, _)| i)
+                .collect();
+            for lit in &rule.literals {
+                add(lit.as_bytes().to_vec(), Action::Rule(index));
+                if rule.encoded {
+                    for (form, trigger) in decode::literal_triggers(lit) {
+                        add(form, Action::Decode(trigger));
+                    }
+                }
+            }
+            let kind = rule.fixed_kind()?;
+            compiled.push(CompiledRule {
+                rule,
+                regex,
+                secret_groups,
+                kind,
+            });
+        }
+        for (lit, trigger) in decode::fixed_triggers() {
+            add(lit, Action::Decode(trigger));
+        }
+        let prefilter = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&literals)
+            .map_err(|e| RuleError::Invalid {
+                id: "(prefilter)".into(),
+                message: e.to_string(),
+            })?;
+        Ok(Matcher {
+            rules: compiled,
+            prefilter,
+            actions,
+            options,
+        })
+    }
+
+    /// The rules, in the order hits refer to them.
+    pub fn rules(&self) -> impl ExactSizeIterator<Item = &Rule> {
+        self.rules.iter().map(|c| &c.rule)
+    }
+
+    pub fn rule(&self, index: usize) -> &Rule {
+        &self.rules[index].rule
+    }
+
+    /// Longest context a rule or decoder may need around a hit; chunked sources overlap
+    /// their chunks by this much so that nothing at a boundary is missed.
+    pub fn max_window(&self) -> usize {
+        let rules = self
+            .rules
+            .iter()
+            .map(|r| r.rule.window[0] + r.rule.window[1]);
+        rules.max().unwrap_or(0).max(64 * 1024 + 64)
+    }
+
+    /// All hits in `hay`, in order of offset, one per (secret, offset).
+    pub fn scan(&self, hay: &[u8]) -> Vec<Hit> {
+        let mut out = Vec::new();
+        self.scan_into(hay, 0, &mut out);
+        out.sort_by(|a, b| (a.offset, &a.secret).cmp(&(b.offset, &b.secret)));
+        // Two rules may confirm the same secret at the same place: keep the surer one.
+        out.dedup_by(|later, kept| {
+            if later.offset != kept.offset || later.secret != kept.secret {
+                return false;
+            }
+            if (later.confidence, later.checksum) > (kept.confidence, kept.checksum) {
+                std::mem::swap(later, kept);
+            }
+            true
+        });
+        out
+    }
+
+    fn scan_into(&self, hay: &[u8], depth: usize, out: &mut Vec<Hit>) {
+        // End of the last window each decoder decoded, so one encoded run is decoded once.
+        let mut decoded_until = [0usize; 5];
+        for m in self.prefilter.find_overlapping_iter(hay) {
+            for action in &self.actions[m.pattern().as_usize()] {
+                match action {
+                    Action::Rule(r) => self.run_rule(*r, hay, m.start(), m.end(), out),
+                    Action::Decode(trigger) => {
+                        let slot = trigger.encoding as usize;
+                        if depth >= MAX_DEPTH || m.start() + 200 < decoded_until[slot] {
+                            continue;
+                        }
+                        let Some(d) = decode::decode(hay, m.start(), trigger) else {
+                            continue;
+                        };
+                        decoded_until[slot] = d.map.last().map_or(0, |&e| e + 1);
+                        let mut inner = Vec::new();
+                        self.scan_into(&d.bytes, depth + 1, &mut inner);
+                        for mut hit in inner {
+                            hit.offset = d.map[hit.offset];
+                            hit.decoded.insert(0, trigger.encoding);
+                            out.push(hit);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn run_rule(
+        &self,
+        index: usize,
+        hay: &[u8],
+        lit_start: usize,
+        lit_end: usize,
+        out: &mut Vec<Hit>,
+    ) {
+        let cr = &self.rules[index];
+        let [before, after] = cr.rule.window;
+        let mut lo = lit_start.saturating_sub(before);
+        let mut hi = lit_end.saturating_add(after).min(hay.len());
+        if !cr.rule.multiline {
+            if let Some(i) = memchr::memrchr(b'\n', &hay[lo..lit_start]) {
+                lo += i + 1;
+            }
+            if let Some(i) = memchr::memchr(b'\n', &hay[lit_start..hi]) {
+                hi = lit_start + i;
+            }
+        }
+        let window = &hay[lo..hi];
+        let rel = lit_start - lo;
+        for caps in cr.regex.captures_iter(window) {
+            let Some(whole) = caps.get(0) else { continue };
+            if whole.start() > rel {
+                break;
+            }
+            if whole.end() <= rel {
+                continue;
+            }
+            let secret = cr
+                .secret_groups
+                .iter()
+                .find_map(|&g| caps.get(g))
+                .unwrap_or(whole);
+            if let Some(hit) = self.confirm(index, secret.as_bytes(), lo + secret.start()) {
+                out.push(hit);
+            }
+            break;
+        }
+    }
+
+    /// Runs the rule's validator; `None` when the candidate is not a credential.
+    fn confirm(&self, index: usize, secret: &[u8], offset: usize) -> Option<Hit> {
+        let cr = &self.rules[index];
+        let base = cr.rule.confidence;
+        let checked = |valid: bool| match (valid, cr.rule.checksum_failure) {
+            (true, _) => Some((Checksum::Valid, base)),
+            (false, ChecksumFailure::Report) => Some((Checksum::Unverified, base.lower())),
+            (false, ChecksumFailure::Drop) if self.options.include_invalid => {
+                Some((Checksum::Invalid, Confidence::Low))
+            }
+            (false, ChecksumFailure::Drop) => None,
+        };
+        let kind = cr.kind.unwrap_or_else(|| TokenKind::classify(secret));
+        let (checksum, confidence) = match cr.rule.validator {
+            Some(Validator::Crc32) if !placeholder::is_uniform(secret) => {
+                checked(checksum::classic_is_valid(secret))?
+            }
+            Some(Validator::FineGrained) if !placeholder::is_uniform(secret) => {
+                checked(checksum::fine_grained_is_valid(secret))?
+            }
+            Some(Validator::Opaque) if is_opaque_credential(secret) => {
+                let sure = matches!(kind, TokenKind::LegacyHex | TokenKind::LegacyInstallation);
+                (Checksum::None, if sure { base } else { base.lower() })
+            }
+            None if !placeholder::is_uniform(secret) => (Checksum::None, base),
+            _ => return None,
+        };
+        Some(Hit {
+            rule: index,
+            secret: secret.to_vec(),
+            offset,
+            kind,
+            confidence,
+            checksum,
+            decoded: Vec::new(),
+        })
+    }
+}
+
+/// A value found by context (no prefix) that could be a credential: not a reference or
+/// placeholder, long and mixed enough to be random, and not shaped like a prefixed GitHub token
+/// (those rules, with their checksums, decide about such values).
+fn is_opaque_credential(v: &[u8]) -> bool {
+    let prefixed = v.starts_with(b"github_pat_")
+        || (v.len() > 4 && v.starts_with(b"gh") && v[2].is_ascii_lowercase() && v[3] == b'_');
+    v.len() >= 16
+        && v.len() <= 1024
+        && !prefixed
+        && v.iter().any(u8::is_ascii_digit)
+        && v.iter().any(u8::is_ascii_alphabetic)
+        && !placeholder::is_placeholder(v)
+}

@@ -1,0 +1,121 @@
+//! `json` (one document) and `jsonl` (one object per location). Field names are a documented
+//! contract (README, "JSON fields"): extend, never rename.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::Report;
+use crate::diagnostics::{Problem, Stats};
+use crate::finding::{Finding, Location};
+use crate::matcher::Encoding;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    tool: Tool,
+    findings: Vec<FindingOut<'a>>,
+    summary: Summary<'a>,
+    errors: &'a [Problem],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    findings: usize,
+    locations: usize,
+    #[serde(flatten)]
+    stats: &'a Stats,
+}
+
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    rule: &'a str,
+    kind: &'a str,
+    confidence: &'a str,
+    checksum: &'a str,
+    secret: String,
+    fingerprint: &'a str,
+    locations: &'a [Location],
+}
+
+#[derive(Serialize)]
+struct LineOut<'a> {
+    fingerprint: &'a str,
+    rule: &'a str,
+    kind: &'a str,
+    confidence: &'a str,
+    checksum: &'a str,
+    secret: String,
+    source: &'a str,
+    path: &'a str,
+    line: u64,
+    column: u64,
+    offset: u64,
+    decoded: &'a [Encoding],
+}
+
+fn finding_out<'a>(f: &'a Finding, show: bool) -> FindingOut<'a> {
+    FindingOut {
+        rule: &f.rule,
+        kind: f.kind.as_str(),
+        confidence: f.confidence.as_str(),
+        checksum: f.checksum.as_str(),
+        secret: f.secret.display(show),
+        fingerprint: &f.fingerprint,
+        locations: &f.locations,
+    }
+}
+
+pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let doc = Document {
+        version: 1,
+        tool: Tool {
+            name: "patrol",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        findings: r
+            .findings
+            .iter()
+            .map(|f| finding_out(f, r.show_secrets))
+            .collect(),
+        summary: Summary {
+            findings: r.findings.len(),
+            locations: r.findings.iter().map(|f| f.locations.len()).sum(),
+            stats: r.stats,
+        },
+        errors: r.problems,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+pub fn write_lines(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for f in r.findings {
+        let secret = f.secret.display(r.show_secrets);
+        for l in &f.locations {
+            let line = LineOut {
+                fingerprint: &f.fingerprint,
+                rule: &f.rule,
+                kind: f.kind.as_str(),
+                confidence: f.confidence.as_str(),
+                checksum: f.checksum.as_str(),
+                secret: secret.clone(),
+                source: l.source.as_str(),
+                path: &l.path,
+                line: l.line,
+                column: l.column,
+                offset: l.offset,
+                decoded: &l.decoded,
+            };
+            serde_json::to_writer(&mut *out, &line)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! Reports: one writer per format over the same findings. Writers see secrets only through
+//! [`crate::finding::Secret::display`], which redacts unless `--show-secrets` was given.
+
+mod json;
+mod sarif;
+mod text;
+
+use std::io::{self, Write};
+
+use crate::diagnostics::{Problem, Stats};
+use crate::finding::Finding;
+use crate::rules::Rule;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people: grouped by secret, with a one-line summary.
+    Text,
+    /// One JSON document.
+    Json,
+    /// One JSON object per location.
+    Jsonl,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+}
+
+/// Everything a writer may show.
+pub struct Report<'a> {
+    pub findings: &'a [Finding],
+    pub stats: &'a Stats,
+    pub problems: &'a [Problem],
+    /// Every rule that was loaded (SARIF lists the ones with results).
+    pub rules: &'a [Rule],
+    pub show_secrets: bool,
+    pub color: bool,
+}
+
+impl Report<'_> {
+    pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
+        match format {
+            Format::Text => text::write(self, out),
+            Format::Json => json::write(self, out),
+            Format::Jsonl => json::write_lines(self, out),
+            Format::Sarif => sarif::write(self, out),
+        }
+    }
+
+    fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}

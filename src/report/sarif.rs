@@ -1,0 +1,134 @@
+//! `sarif`: SARIF 2.1.0 as GitHub code scanning accepts it. One rule per rule id with results,
+//! one result per location, relative `artifactLocation` URIs, and a stable
+//! `partialFingerprints` entry derived from the secret's fingerprint.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::Report;
+use crate::matcher::Checksum;
+use crate::rules::Confidence;
+
+/// Percent-encodes what may not stand in a URI reference; keeps `/`.
+fn uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let path = path.strip_prefix("./").unwrap_or(&path);
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn level(c: Confidence) -> &'static str {
+    match c {
+        Confidence::High => "error",
+        Confidence::Medium => "warning",
+        Confidence::Low => "note",
+    }
+}
+
+const HELP: &str = "A GitHub credential was found in this file. Treat it as compromised: \
+revoke it (`patrol scan PATH --revoke`, or delete it in the owner's GitHub settings), create a \
+replacement with the least scopes needed, store it as a secret (for Actions: `gh secret set NAME`), \
+remove it from the file, and rewrite history if it was committed.";
+
+pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut rule_ids: Vec<&str> = r.findings.iter().map(|f| f.rule.as_str()).collect();
+    rule_ids.sort_unstable();
+    rule_ids.dedup();
+    let rules: Vec<Value> = rule_ids
+        .iter()
+        .map(|id| {
+            let desc = r.rule(id).map_or(*id, |rule| rule.description.as_str());
+            json!({
+                "id": id,
+                "name": id,
+                "shortDescription": {"text": desc},
+                "fullDescription": {"text": desc},
+                "help": {"text": HELP, "markdown": HELP},
+                "defaultConfiguration": {"level": "error"},
+                "properties": {
+                    "tags": ["security", "secret", "github"],
+                    "precision": "very-high",
+                    "security-severity": "9.0"
+                }
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for f in r.findings {
+        let rule_index = rule_ids.iter().position(|id| *id == f.rule).unwrap_or(0);
+        let checksum = match f.checksum {
+            Checksum::Valid => " (checksum valid)",
+            Checksum::Unverified => " (checksum unverified)",
+            Checksum::Invalid => " (checksum INVALID)",
+            Checksum::None => "",
+        };
+        for l in &f.locations {
+            let location_hash: String = Sha256::digest(format!("{}:{}", f.fingerprint, l.path))
+                .iter()
+                .take(16)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            results.push(json!({
+                "ruleId": f.rule,
+                "ruleIndex": rule_index,
+                "level": level(f.confidence),
+                "message": {"text": format!(
+                    "GitHub {} {}{} found; revoke and replace it.",
+                    f.kind.describe(), f.secret.display(r.show_secrets), checksum)},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri(&l.path), "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": l.line, "startColumn": l.column}
+                    }
+                }],
+                "partialFingerprints": {
+                    "patrolSecretSha256/v1": f.fingerprint,
+                    "patrolSecretLocation/v1": location_hash
+                },
+                "properties": {
+                    "kind": f.kind.as_str(),
+                    "confidence": f.confidence.as_str(),
+                    "checksum": f.checksum.as_str(),
+                    "decoded": l.decoded
+                }
+            }));
+        }
+    }
+    let notifications: Vec<Value> = r
+        .problems
+        .iter()
+        .map(|p| {
+            json!({
+                "level": "warning",
+                "message": {"text": format!("{}: {}", p.path, p.message)}
+            })
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "patrol",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules
+            }},
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications
+            }],
+            "results": results
+        }]
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

@@ -1,0 +1,100 @@
+//! `text`: for people. Grouped by secret, colour on a terminal (never with `NO_COLOR`), and a
+//! one-line summary.
+
+use std::io::{self, Write};
+
+use super::Report;
+use crate::diagnostics::human_bytes;
+use crate::matcher::Checksum;
+
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let st = Style { on: r.color };
+    for f in r.findings {
+        let checksum = match f.checksum {
+            Checksum::Invalid => st.paint("33", "checksum INVALID (not a live credential)"),
+            other => format!("checksum {}", other.as_str()),
+        };
+        writeln!(
+            out,
+            "{}  {}  [{}, confidence {}, {}]",
+            st.paint("1;31", &f.secret.display(r.show_secrets)),
+            st.paint("1", f.kind.describe()),
+            f.rule,
+            f.confidence.as_str(),
+            checksum
+        )?;
+        writeln!(out, "    fingerprint {}", &f.fingerprint[..16])?;
+        for l in &f.locations {
+            let via = if l.decoded.is_empty() {
+                String::new()
+            } else {
+                let chain: Vec<_> = l.decoded.iter().map(|e| e.as_str()).collect();
+                format!(" (decoded: {})", chain.join(" → "))
+            };
+            writeln!(
+                out,
+                "    {}:{}:{}{}",
+                st.paint("36", &l.path),
+                l.line,
+                l.column,
+                via
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let s = r.stats;
+    let locations: usize = r.findings.iter().map(|f| f.locations.len()).sum();
+    let mut line = if r.findings.is_empty() {
+        "no GitHub credentials found".to_string()
+    } else {
+        format!(
+            "{} secret{} at {} location{}",
+            r.findings.len(),
+            plural(r.findings.len() as u64),
+            locations,
+            plural(locations as u64)
+        )
+    };
+    line.push_str(&format!(
+        "; scanned {} file{}, {} in {:.2}s",
+        s.files,
+        plural(s.files),
+        human_bytes(s.bytes),
+        s.elapsed_ms as f64 / 1000.0
+    ));
+    if s.skipped_binary > 0 {
+        line.push_str(&format!("; {} binary skipped", s.skipped_binary));
+    }
+    if s.skipped_large > 0 {
+        line.push_str(&format!(
+            "; {} over --max-file-size skipped",
+            s.skipped_large
+        ));
+    }
+    if s.errors > 0 {
+        line.push_str(&format!(
+            "; {} error{} (see above)",
+            s.errors,
+            plural(s.errors)
+        ));
+    }
+    writeln!(out, "{line}")
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,67 @@
+//! Ties the pieces together for one run: every input a source opens goes through the chunked
+//! reader and the matcher, and its hits into one shared [`Collector`].
+
+use std::io::Read;
+use std::sync::Mutex;
+
+use crate::diagnostics::Diagnostics;
+use crate::finding::{Collector, Finding, Location, SourceKind};
+use crate::matcher::Matcher;
+use crate::source::reader::{self, Chunking, Outcome};
+
+pub struct Scanner<'a> {
+    pub matcher: &'a Matcher,
+    pub diagnostics: &'a Diagnostics,
+    pub chunking: Chunking,
+    /// Skip inputs that look binary.
+    pub skip_binary: bool,
+    collector: Mutex<Collector>,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(
+        matcher: &'a Matcher,
+        diagnostics: &'a Diagnostics,
+        chunk_size: usize,
+        skip_binary: bool,
+    ) -> Self {
+        Scanner {
+            matcher,
+            diagnostics,
+            chunking: Chunking::new(matcher, chunk_size),
+            skip_binary,
+            collector: Mutex::new(Collector::default()),
+        }
+    }
+
+    /// Scans one input. I/O errors are reported as problems with `path`; hits found before an
+    /// error are kept.
+    pub fn scan_input(&self, source: SourceKind, path: &str, input: impl Read) {
+        let result =
+            reader::scan_stream(self.matcher, input, self.chunking, self.skip_binary, |l| {
+                let rule = self.matcher.rule(l.hit.rule).id.clone();
+                let location = Location {
+                    source,
+                    path: path.to_string(),
+                    line: l.line,
+                    column: l.column,
+                    offset: l.offset,
+                    decoded: l.hit.decoded.clone(),
+                };
+                let mut c = self.collector.lock().unwrap_or_else(|e| e.into_inner());
+                c.add(l.hit, &rule, location);
+            });
+        match result {
+            Ok(Outcome::Scanned(bytes)) => self.diagnostics.scanned(bytes),
+            Ok(Outcome::Binary) => self.diagnostics.skipped_binary(),
+            Err(e) => self.diagnostics.problem(path, format!("read error: {e}")),
+        }
+    }
+
+    pub fn finish(self) -> Vec<Finding> {
+        self.collector
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .finish()
+    }
+}

@@ -1,0 +1,192 @@
+//! Scans a byte stream of any size with bounded memory: the stream is read in chunks, each
+//! scanned together with enough context before and after it that a secret crossing a chunk
+//! boundary is still found, and each hit is kept by exactly one chunk (the one where it starts).
+//! Line and column numbers are counted here, once, for the hits only.
+
+use std::io::{self, Read};
+
+use crate::matcher::{Hit, Matcher};
+
+/// Default bytes per chunk: big enough that most files are one chunk.
+pub const DEFAULT_CHUNK: usize = 8 << 20;
+
+/// Bytes inspected to tell binary from text.
+const SNIFF: usize = 8192;
+
+/// A hit with its 1-based line and column and its absolute byte offset.
+pub struct Located {
+    pub hit: Hit,
+    pub line: u64,
+    pub column: u64,
+    pub offset: u64,
+}
+
+pub enum Outcome {
+    /// Scanned this many bytes.
+    Scanned(u64),
+    /// Looked binary and was not scanned.
+    Binary,
+}
+
+/// True when the first bytes look binary: a NUL byte, unless the text is UTF-16.
+pub fn looks_binary(head: &[u8]) -> bool {
+    let head = &head[..head.len().min(SNIFF)];
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return false;
+    }
+    if memchr::memchr(0, head).is_none() {
+        return false;
+    }
+    // UTF-16 without a BOM: ASCII text has NULs in every other byte and none in between.
+    let pairs = head.len() / 2;
+    let nul_even = head.iter().step_by(2).filter(|&&b| b == 0).count();
+    let nul_odd = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    let utf16 = pairs > 0
+        && ((nul_odd * 10 > pairs * 7 && nul_even * 20 < pairs)
+            || (nul_even * 10 > pairs * 7 && nul_odd * 20 < pairs));
+    !utf16
+}
+
+/// How a stream is cut: `size` bytes owned per round, scanned with `context` bytes on each side.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunking {
+    pub size: usize,
+    pub context: usize,
+}
+
+impl Chunking {
+    /// Chunks of `size` bytes with as much context as the matcher's widest window.
+    pub fn new(matcher: &Matcher, size: usize) -> Chunking {
+        Chunking {
+            size: size.max(1),
+            context: matcher.max_window(),
+        }
+    }
+}
+
+/// Scans `input` chunk by chunk, calling `emit` for every hit in order of offset.
+pub fn scan_stream<R: Read>(
+    matcher: &Matcher,
+    mut input: R,
+    chunking: Chunking,
+    skip_binary: bool,
+    mut emit: impl FnMut(Located),
+) -> io::Result<Outcome> {
+    let Chunking {
+        size: chunk,
+        context,
+    } = chunking;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut buf_start: u64 = 0; // stream offset of buf[0]
+    let mut own_start = 0usize; // index in buf of the first byte this round owns
+    let mut lines_before: u64 = 0; // newlines before buf[0]
+    let mut line_start_before: u64 = 0; // stream offset where the line holding buf[0] starts
+    let mut first = true;
+    loop {
+        let want = own_start + chunk + context;
+        let have = buf.len();
+        if want > have {
+            buf.reserve(want - have);
+            (&mut input)
+                .take((want - have) as u64)
+                .read_to_end(&mut buf)?;
+        }
+        let eof = buf.len() < want;
+        if first {
+            first = false;
+            if skip_binary && looks_binary(&buf) {
+                return Ok(Outcome::Binary);
+            }
+        }
+        let own_end = if eof { buf.len() } else { own_start + chunk };
+
+        let mut line = lines_before;
+        let mut line_start = line_start_before;
+        let mut counted = 0usize;
+        for hit in matcher.scan(&buf) {
+            if hit.offset < own_start || hit.offset >= own_end {
+                continue;
+            }
+            let gap = &buf[counted..hit.offset];
+            line += memchr::memchr_iter(b'\n', gap).count() as u64;
+            if let Some(i) = memchr::memrchr(b'\n', gap) {
+                line_start = buf_start + (counted + i + 1) as u64;
+            }
+            counted = hit.offset;
+            let offset = buf_start + hit.offset as u64;
+            emit(Located {
+                hit,
+                line: line + 1,
+                column: offset - line_start + 1,
+                offset,
+            });
+        }
+        if eof {
+            return Ok(Outcome::Scanned(buf_start + buf.len() as u64));
+        }
+        // Keep `context` bytes before the next owned region.
+        let keep_from = own_end.saturating_sub(context);
+        let dropped = &buf[..keep_from];
+        lines_before += memchr::memchr_iter(b'\n', dropped).count() as u64;
+        if let Some(i) = memchr::memrchr(b'\n', dropped) {
+            line_start_before = buf_start + (i + 1) as u64;
+        }
+        buf.drain(..keep_from);
+        buf_start += keep_from as u64;
+        own_start = own_end - keep_from;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::MatcherOptions;
+    use crate::template::Mint;
+
+    fn matcher() -> Matcher {
+        Matcher::new(crate::rules::builtin().unwrap(), MatcherOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn tokens_across_chunk_boundaries_are_found_once_with_right_lines() {
+        let m = matcher();
+        let mut mint = Mint::new();
+        let mut text = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..200u64 {
+            let tok = mint.token("ghp").unwrap();
+            text.extend_from_slice(format!("line {i} filler filler\n").repeat(7).as_bytes());
+            let col = 5;
+            expected.push((tok.clone(), 8 * i + 8, col));
+            text.extend_from_slice(format!("tok={tok}\n").as_bytes());
+        }
+        // Chunk sizes that cut tokens at every possible place.
+        for size in [37, 64, 1000, 4096, 1 << 20] {
+            let mut got = Vec::new();
+            let chunking = Chunking { size, context: 300 };
+            let out = scan_stream(&m, &text[..], chunking, true, |l| {
+                got.push((String::from_utf8(l.hit.secret).unwrap(), l.line, l.column))
+            })
+            .unwrap();
+            assert!(matches!(out, Outcome::Scanned(n) if n == text.len() as u64));
+            assert_eq!(got.len(), expected.len(), "chunk {size}");
+            if let Some(i) = (0..got.len()).find(|&i| got[i] != expected[i]) {
+                panic!(
+                    "chunk {size}: hit {i} differs: {:?} vs {:?}",
+                    got[i].1, expected[i].1
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn binary_sniffing() {
+        assert!(looks_binary(b"\x7fELF\0\0\x01"));
+        assert!(!looks_binary(b"plain text"));
+        let utf16: Vec<u8> = "hello world"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert!(!looks_binary(&utf16));
+    }
+}

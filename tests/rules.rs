@@ -1,0 +1,53 @@
+//! Every rule carries its own examples (must be found by that rule) and counter-examples (must
+//! produce no finding at all); this test runs them all, with templates filled by minted tokens.
+
+use patrol::matcher::{Matcher, MatcherOptions};
+use patrol::rules;
+use patrol::template::{Mint, fill};
+
+#[test]
+fn every_rule_has_examples_and_they_hold() {
+    let rules = rules::builtin().expect("built-in rules parse");
+    let matcher = Matcher::new(rules.clone(), MatcherOptions::default()).expect("rules compile");
+    let mut mint = Mint::new();
+    let mut failures = Vec::new();
+    for (index, rule) in rules.iter().enumerate() {
+        if rule.examples.is_empty() || rule.counter_examples.is_empty() {
+            failures.push(format!(
+                "{}: needs both examples and counter_examples",
+                rule.id
+            ));
+        }
+        for ex in &rule.examples {
+            let filled = fill(ex, &mut mint);
+            let hits = matcher.scan(&filled.bytes);
+            let want = filled.tokens.first().map(|t| t.as_bytes().to_vec());
+            let ok = hits
+                .iter()
+                .any(|h| h.rule == index && want.as_ref().is_none_or(|w| &h.secret == w));
+            if !ok {
+                failures.push(format!(
+                    "{}: example not found: {ex:?} (hits: {hits:?})",
+                    rule.id
+                ));
+            }
+        }
+        for ex in &rule.counter_examples {
+            let filled = fill(ex, &mut mint);
+            let hits = matcher.scan(&filled.bytes);
+            if !hits.is_empty() {
+                failures.push(format!(
+                    "{}: counter-example found: {ex:?} -> {hits:?}",
+                    rule.id
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn rule_ids_are_unique_and_kinds_known() {
+    let rules = rules::load(&[] as &[&str]).expect("built-in rules load");
+    assert!(rules.len() >= 12);
+}
