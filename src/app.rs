@@ -46,7 +46,7 @@ fn scan(args: ScanArgs) -> Result<i32> {
     let (stdin, paths): (Vec<PathBuf>, Vec<PathBuf>) =
         args.paths.into_iter().partition(|p| p.as_os_str() == "-");
     if !stdin.is_empty() {
-        scanner.scan_input(SourceKind::Stdin, "-", io::stdin().lock());
+        scanner.scan_input(SourceKind::Stdin, "-", io::stdin().lock(), None);
     }
     let walk = WalkOptions {
         gitignore: args.walk.gitignore,

@@ -34,11 +34,22 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Scans one input. I/O errors are reported as problems with `path`; hits found before an
+    /// Scans one input (`size_hint`: its length, when known). I/O errors are reported as problems with `path`; hits found before an
     /// error are kept.
-    pub fn scan_input(&self, source: SourceKind, path: &str, input: impl Read) {
-        let result =
-            reader::scan_stream(self.matcher, input, self.chunking, self.skip_binary, |l| {
+    pub fn scan_input(
+        &self,
+        source: SourceKind,
+        path: &str,
+        input: impl Read,
+        size_hint: Option<u64>,
+    ) {
+        let result = reader::scan_stream(
+            self.matcher,
+            input,
+            size_hint,
+            self.chunking,
+            self.skip_binary,
+            |l| {
                 let rule = self.matcher.rule(l.hit.rule).id.clone();
                 let location = Location {
                     source,
@@ -50,7 +61,8 @@ impl<'a> Scanner<'a> {
                 };
                 let mut c = self.collector.lock().unwrap_or_else(|e| e.into_inner());
                 c.add(l.hit, &rule, location);
-            });
+            },
+        );
         match result {
             Ok(Outcome::Scanned(bytes)) => self.diagnostics.scanned(bytes),
             Ok(Outcome::Binary) => self.diagnostics.skipped_binary(),

@@ -69,7 +69,12 @@ pub fn base64_forms(literal: &[u8]) -> Vec<(String, usize)> {
         if end <= first + 2 {
             continue;
         }
-        let stable = &enc[first..end];
+        // Four characters are distinctive enough and let prefixes share forms (`Z2hw` for
+        // every `ghp_…` at this alignment), keeping the prefilter small.
+        let stable = &enc[first..end.min(first + 4)];
+        if out.iter().any(|(f, _)| f == stable) {
+            continue;
+        }
         out.push((stable.to_string(), first % 4));
         let url = stable.replace('+', "-").replace('/', "_");
         if url != stable {
@@ -116,26 +121,24 @@ pub fn fixed_triggers() -> Vec<(Vec<u8>, Trigger)> {
             },
         ));
     }
-    // Percent-encoded `_` (in `ghp%5F…`) and a fully encoded "gh" / "git".
-    for lit in ["%5F", "%5f", "%67%68", "%67%69%74"] {
+    // A prefix whose `_` is percent-encoded (`ghp%5F…`, `github%5Fpat%5F…`), and a fully
+    // encoded "gh" / "gi".
+    for lit in ["p%5F", "o%5F", "u%5F", "s%5F", "r%5F", "t%5F", "%67%6"] {
         out.push((
             lit.as_bytes().to_vec(),
             t(Encoding::Percent, 48, MAX_TOKEN * 3),
         ));
     }
-    // JSON escapes of `_`, and of "gh" / "gi" when everything is escaped.
-    for lit in ["\\u005f", "\\u005F", "\\u0067\\u0068", "\\u0067\\u0069"] {
+    // JSON escapes of `_` (`\u005f`), and of "g" when everything is escaped.
+    for lit in ["\\u005", "\\u0067"] {
         out.push((
             lit.as_bytes().to_vec(),
             t(Encoding::JsonEscape, 72, MAX_TOKEN * 6),
         ));
     }
-    // "gh" and "git" in UTF-16, little and big endian; the hit is the first code unit.
-    for lit in [&b"g\0h\0"[..], b"g\0i\0t\0"] {
+    // "gh" and "gi" in UTF-16 little endian (Windows' "Unicode"); the hit is the first unit.
+    for lit in [&b"g\0h\0"[..], b"g\0i\0"] {
         out.push((lit.to_vec(), t(Encoding::Utf16le, 0, MAX_TOKEN * 2)));
-    }
-    for lit in [&b"\0g\0h"[..], b"\0g\0i\0t"] {
-        out.push((lit.to_vec(), t(Encoding::Utf16be, 0, MAX_TOKEN * 2)));
     }
     out
 }

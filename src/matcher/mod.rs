@@ -78,11 +78,15 @@ enum Action {
     Decode(Trigger),
 }
 
+/// An action and where, inside the literal that was found, its own literal starts.
+type Placed = (Action, usize);
+
 pub struct Matcher {
     rules: Vec<CompiledRule>,
     prefilter: AhoCorasick,
+    literals: Vec<Vec<u8>>,
     /// For each prefilter pattern, what its hits trigger.
-    actions: Vec<Vec<Action>>,
+    actions: Vec<Vec<Placed>>,
     options: MatcherOptions,
 }
 
@@ -135,8 +139,24 @@ impl Matcher {
         for (lit, trigger) in decode::fixed_triggers() {
             add(lit, Action::Decode(trigger));
         }
+        // The search below reports one literal per position (leftmost-longest), which lets
+        // aho-corasick use its SIMD prefilter. A literal that contains another (`github_pat_`
+        // holds `github_`) therefore also carries the other's actions, at its offset.
+        let placed: Vec<Vec<Placed>> = literals
+            .iter()
+            .map(|outer| {
+                let mut v = Vec::new();
+                for (inner, acts) in literals.iter().zip(&actions) {
+                    for at in memchr::memmem::find_iter(outer, inner) {
+                        v.extend(acts.iter().map(|&a| (a, at)));
+                    }
+                }
+                v
+            })
+            .collect();
+        let actions = placed;
         let prefilter = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
+            .match_kind(MatchKind::LeftmostLongest)
             .build(&literals)
             .map_err(|e| RuleError::Invalid {
                 id: "(prefilter)".into(),
@@ -145,6 +165,7 @@ impl Matcher {
         Ok(Matcher {
             rules: compiled,
             prefilter,
+            literals,
             actions,
             options,
         })
@@ -153,6 +174,11 @@ impl Matcher {
     /// The rules, in the order hits refer to them.
     pub fn rules(&self) -> impl ExactSizeIterator<Item = &Rule> {
         self.rules.iter().map(|c| &c.rule)
+    }
+
+    /// The prefilter's literals (for diagnostics and benchmarks).
+    pub fn literals(&self) -> Vec<Vec<u8>> {
+        self.literals.clone()
     }
 
     pub fn rule(&self, index: usize) -> &Rule {
@@ -190,16 +216,17 @@ impl Matcher {
     fn scan_into(&self, hay: &[u8], depth: usize, out: &mut Vec<Hit>) {
         // End of the last window each decoder decoded, so one encoded run is decoded once.
         let mut decoded_until = [0usize; 5];
-        for m in self.prefilter.find_overlapping_iter(hay) {
-            for action in &self.actions[m.pattern().as_usize()] {
+        for m in self.prefilter.find_iter(hay) {
+            for &(action, at) in &self.actions[m.pattern().as_usize()] {
+                let start = m.start() + at;
                 match action {
-                    Action::Rule(r) => self.run_rule(*r, hay, m.start(), m.end(), out),
+                    Action::Rule(r) => self.run_rule(r, hay, start, m.end(), out),
                     Action::Decode(trigger) => {
                         let slot = trigger.encoding as usize;
-                        if depth >= MAX_DEPTH || m.start() + 200 < decoded_until[slot] {
+                        if depth >= MAX_DEPTH || start + 200 < decoded_until[slot] {
                             continue;
                         }
-                        let Some(d) = decode::decode(hay, m.start(), trigger) else {
+                        let Some(d) = decode::decode(hay, start, &trigger) else {
                             continue;
                         };
                         decoded_until[slot] = d.map.last().map_or(0, |&e| e + 1);
@@ -309,4 +336,42 @@ fn is_opaque_credential(v: &[u8]) -> bool {
         && v.iter().any(u8::is_ascii_digit)
         && v.iter().any(u8::is_ascii_alphabetic)
         && !placeholder::is_placeholder(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// aho-corasick's SIMD prefilter (Teddy) takes at most 64 patterns and fingerprints up to
+    /// 4 bytes of each: a rule with a shorter literal, or too many literals, would silently
+    /// make every scan several times slower.
+    #[test]
+    fn prefilter_stays_on_the_simd_path() {
+        let m = Matcher::new(crate::rules::builtin().unwrap(), MatcherOptions::default()).unwrap();
+        let lits = m.literals();
+        assert!(lits.len() <= 64, "{} prefilter literals", lits.len());
+        let short: Vec<_> = lits
+            .iter()
+            .filter(|l| l.len() < 4)
+            .map(|l| String::from_utf8_lossy(l))
+            .collect();
+        assert!(short.is_empty(), "literals under 4 bytes: {short:?}");
+    }
+
+    #[test]
+    fn invalid_utf8_and_huge_lines_are_ordinary_input() {
+        let mut mint = crate::template::Mint::new();
+        let tok = mint.token("ghp").unwrap();
+        let mut hay = vec![0xFFu8, 0xFE, 0xC3];
+        hay.extend(std::iter::repeat_n(b'a', 3 << 20));
+        hay.extend_from_slice(b" \xff");
+        hay.extend_from_slice(tok.as_bytes());
+        hay.extend_from_slice(b"\xc3\x28");
+        hay.extend(std::iter::repeat_n(b'b', 3 << 20));
+        let m = Matcher::new(crate::rules::builtin().unwrap(), MatcherOptions::default()).unwrap();
+        let hits = m.scan(&hay);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].secret, tok.as_bytes());
+        assert_eq!(hits[0].offset, 3 + (3 << 20) + 2);
+    }
 }

@@ -78,22 +78,30 @@ pub fn scan_paths(
         return Ok(());
     }
     let diag = scanner.diagnostics;
-    walker(roots, opts)?.build().par_bridge().for_each(|entry| {
+    // Walking is cheap next to scanning: walk in order (stable error output), then scan the
+    // files in parallel with rayon's work stealing.
+    let mut files = Vec::new();
+    for entry in walker(roots, opts)?.build() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
                 let (path, msg) = walk_error_parts(&e);
                 diag.problem(path, msg);
-                return;
+                continue;
             }
         };
-        let Some(ft) = entry.file_type() else { return };
+        let Some(ft) = entry.file_type() else {
+            continue;
+        };
         // A symlink given on the command line is followed; met while walking, only with --follow.
         if ft.is_dir() || (ft.is_symlink() && entry.depth() > 0) {
-            return;
+            continue;
         }
-        scan_file(scanner, entry.path(), opts);
-    });
+        files.push(entry.into_path());
+    }
+    files
+        .par_iter()
+        .for_each(|path| scan_file(scanner, path, opts));
     Ok(())
 }
 
@@ -104,15 +112,15 @@ fn scan_file(scanner: &Scanner, path: &Path, opts: &WalkOptions) {
         Ok(f) => f,
         Err(e) => return diag.problem(shown, e.to_string()),
     };
-    match file.metadata() {
+    let len = match file.metadata() {
         Ok(m) if !m.is_file() => return,
         Ok(m) if opts.max_file_size.is_some_and(|max| m.len() > max) => {
             return diag.skipped_large();
         }
-        Ok(_) => {}
+        Ok(m) => m.len(),
         Err(e) => return diag.problem(shown, e.to_string()),
-    }
-    scanner.scan_input(SourceKind::File, &shown, file);
+    };
+    scanner.scan_input(SourceKind::File, &shown, file, Some(len));
 }
 
 fn walk_error_parts(e: &ignore::Error) -> (String, String) {

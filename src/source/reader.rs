@@ -65,9 +65,12 @@ impl Chunking {
 }
 
 /// Scans `input` chunk by chunk, calling `emit` for every hit in order of offset.
+/// `size_hint` (the file's length, when known) sizes the buffer so that a small file costs a
+/// small allocation.
 pub fn scan_stream<R: Read>(
     matcher: &Matcher,
     mut input: R,
+    size_hint: Option<u64>,
     chunking: Chunking,
     skip_binary: bool,
     mut emit: impl FnMut(Located),
@@ -76,7 +79,11 @@ pub fn scan_stream<R: Read>(
         size: chunk,
         context,
     } = chunking;
-    let mut buf: Vec<u8> = Vec::new();
+    let first_round = chunk.saturating_add(context);
+    let initial = size_hint.map_or(64 * 1024, |n| {
+        usize::try_from(n).map_or(first_round, |n| n.saturating_add(1))
+    });
+    let mut buf: Vec<u8> = Vec::with_capacity(initial.min(first_round));
     let mut buf_start: u64 = 0; // stream offset of buf[0]
     let mut own_start = 0usize; // index in buf of the first byte this round owns
     let mut lines_before: u64 = 0; // newlines before buf[0]
@@ -86,7 +93,6 @@ pub fn scan_stream<R: Read>(
         let want = own_start + chunk + context;
         let have = buf.len();
         if want > have {
-            buf.reserve(want - have);
             (&mut input)
                 .take((want - have) as u64)
                 .read_to_end(&mut buf)?;
@@ -164,7 +170,7 @@ mod tests {
         for size in [37, 64, 1000, 4096, 1 << 20] {
             let mut got = Vec::new();
             let chunking = Chunking { size, context: 300 };
-            let out = scan_stream(&m, &text[..], chunking, true, |l| {
+            let out = scan_stream(&m, &text[..], None, chunking, true, |l| {
                 got.push((String::from_utf8(l.hit.secret).unwrap(), l.line, l.column))
             })
             .unwrap();
