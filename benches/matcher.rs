@@ -7,12 +7,50 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use patrol::matcher::{Matcher, MatcherOptions};
 use patrol::template::Mint;
 use std::hint::black_box;
+use std::path::PathBuf;
 
-/// About 16 MiB of this crate's own source, repeated, with a token every ~2 MiB.
+/// Real Rust source: the dependencies cargo downloaded to build this crate (regex-syntax,
+/// aho-corasick, …), or this crate's own `src/` when they cannot be found.
+fn source_dirs() -> Vec<PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let mut dirs = Vec::new();
+    if let Some(Ok(indexes)) = home.map(|h| std::fs::read_dir(h.join("registry/src"))) {
+        for index in indexes.flatten() {
+            let Ok(crates) = std::fs::read_dir(index.path()) else {
+                continue;
+            };
+            let mut found: Vec<PathBuf> = crates
+                .flatten()
+                .map(|c| c.path())
+                .filter(|p| {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    [
+                        "regex-syntax-",
+                        "aho-corasick-",
+                        "serde_json-",
+                        "clap_builder-",
+                    ]
+                    .iter()
+                    .any(|c| name.starts_with(c))
+                })
+                .collect();
+            found.sort();
+            dirs.extend(found.into_iter().map(|p| p.join("src")));
+        }
+    }
+    if dirs.is_empty() {
+        dirs.push(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src")));
+    }
+    dirs
+}
+
+/// About 16 MiB of source text, repeated, with a token every ~2 MiB.
 fn corpus() -> Vec<u8> {
     let mut base = Vec::new();
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-    let mut stack = vec![std::path::PathBuf::from(dir)];
+    let mut stack = source_dirs();
+    stack.reverse();
     while let Some(d) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&d) else {
             continue;

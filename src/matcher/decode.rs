@@ -17,7 +17,9 @@ pub enum Encoding {
     Base64,
     Percent,
     JsonEscape,
+    #[serde(rename = "utf-16le")]
     Utf16le,
+    #[serde(rename = "utf-16be")]
     Utf16be,
 }
 

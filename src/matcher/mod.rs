@@ -200,12 +200,14 @@ impl Matcher {
         let mut out = Vec::new();
         self.scan_into(hay, 0, &mut out);
         out.sort_by(|a, b| (a.offset, &a.secret).cmp(&(b.offset, &b.secret)));
-        // Two rules may confirm the same secret at the same place: keep the surer one.
+        // Two rules, or two decoding paths, may confirm the same secret at the same place: keep
+        // the surer one, then the one with the shorter decoding chain.
         out.dedup_by(|later, kept| {
             if later.offset != kept.offset || later.secret != kept.secret {
                 return false;
             }
-            if (later.confidence, later.checksum) > (kept.confidence, kept.checksum) {
+            let rank = |h: &Hit| (h.confidence, h.checksum, std::cmp::Reverse(h.decoded.len()));
+            if rank(later) > rank(kept) {
                 std::mem::swap(later, kept);
             }
             true

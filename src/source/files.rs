@@ -8,7 +8,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use ignore::WalkBuilder;
-use ignore::overrides::OverrideBuilder;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use rayon::prelude::*;
 
 use crate::finding::SourceKind;
@@ -32,6 +32,9 @@ pub enum WalkError {
     Glob { glob: String, source: ignore::Error },
 }
 
+/// Files handed from the walker to the scanners at a time.
+const BATCH: usize = 16;
+
 /// Name of the per-directory exclude file, gitignore syntax.
 pub const IGNORE_FILE: &str = ".patrolignore";
 
@@ -49,22 +52,39 @@ fn walker(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkBuilder, WalkErro
         .parents(opts.gitignore)
         .require_git(false)
         .follow_links(opts.follow)
-        .add_custom_ignore_filename(IGNORE_FILE)
-        .filter_entry(|e| e.file_name() != ".git");
-    if !opts.excludes.is_empty() {
-        let mut ob = OverrideBuilder::new(".");
-        for g in &opts.excludes {
-            ob.add(&format!("!{g}")).map_err(|source| WalkError::Glob {
-                glob: g.clone(),
+        .add_custom_ignore_filename(IGNORE_FILE);
+    // --exclude globs are gitignore lines relative to each root they are given for.
+    let excludes: Vec<(PathBuf, Gitignore)> = roots
+        .iter()
+        .filter(|_| !opts.excludes.is_empty())
+        .map(|root| {
+            let mut gb = GitignoreBuilder::new(root);
+            for g in &opts.excludes {
+                gb.add_line(None, g).map_err(|source| WalkError::Glob {
+                    glob: g.clone(),
+                    source,
+                })?;
+            }
+            let gi = gb.build().map_err(|source| WalkError::Glob {
+                glob: opts.excludes.join(", "),
                 source,
             })?;
+            Ok((root.clone(), gi))
+        })
+        .collect::<Result<_, WalkError>>()?;
+    b.filter_entry(move |e| {
+        if e.file_name() == ".git" {
+            return false;
         }
-        let ov = ob.build().map_err(|source| WalkError::Glob {
-            glob: opts.excludes.join(", "),
-            source,
-        })?;
-        b.overrides(ov);
-    }
+        if excludes.is_empty() {
+            return true;
+        }
+        let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+        !excludes.iter().any(|(root, gi)| {
+            e.path().starts_with(root)
+                && gi.matched_path_or_any_parents(e.path(), is_dir).is_ignore()
+        })
+    });
     Ok(b)
 }
 
@@ -78,36 +98,51 @@ pub fn scan_paths(
         return Ok(());
     }
     let diag = scanner.diagnostics;
-    // Walking is cheap next to scanning: walk in order (stable error output), then scan the
-    // files in parallel with rayon's work stealing.
-    let mut files = Vec::new();
-    for entry in walker(roots, opts)?.build() {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                let (path, msg) = walk_error_parts(&e);
-                diag.problem(path, msg);
-                continue;
+    let walk = walker(roots, opts)?.build();
+    // The walk runs on its own thread, in order (stable error output), and hands over files in
+    // batches; rayon scans the batches in parallel as they come.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<PathBuf>>(64);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            for entry in walk {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        let (path, msg) = walk_error_parts(&e);
+                        diag.problem(path, msg);
+                        continue;
+                    }
+                };
+                let Some(ft) = entry.file_type() else {
+                    continue;
+                };
+                // A symlink named on the command line is followed; met while walking, only
+                // with --follow.
+                if ft.is_dir() || (ft.is_symlink() && entry.depth() > 0) {
+                    continue;
+                }
+                batch.push(entry.into_path());
+                if batch.len() == BATCH && tx.send(std::mem::take(&mut batch)).is_err() {
+                    return;
+                }
             }
-        };
-        let Some(ft) = entry.file_type() else {
-            continue;
-        };
-        // A symlink given on the command line is followed; met while walking, only with --follow.
-        if ft.is_dir() || (ft.is_symlink() && entry.depth() > 0) {
-            continue;
-        }
-        files.push(entry.into_path());
-    }
-    files
-        .par_iter()
-        .for_each(|path| scan_file(scanner, path, opts));
+            let _ = tx.send(batch);
+        });
+        rx.into_iter()
+            .par_bridge()
+            .for_each(|batch| batch.iter().for_each(|path| scan_file(scanner, path, opts)));
+    });
     Ok(())
 }
 
 fn scan_file(scanner: &Scanner, path: &Path, opts: &WalkOptions) {
     let diag = scanner.diagnostics;
-    let shown = path.display().to_string();
+    let shown = path
+        .strip_prefix("./")
+        .unwrap_or(path)
+        .display()
+        .to_string();
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) => return diag.problem(shown, e.to_string()),

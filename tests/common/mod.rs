@@ -1,0 +1,70 @@
+//! Shared test helpers: the binary, token minting and fixture filling.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use patrol::template::{Filled, Mint, fill};
+
+pub fn patrol() -> Command {
+    let mut cmd = Command::cargo_bin("patrol").expect("patrol binary");
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+/// A fresh token of the template kind (`ghp`, `github_pat`, `ghs:bad`, …).
+pub fn mint(kind: &str) -> String {
+    Mint::new().token(kind).expect("known template")
+}
+
+/// Writes `contents` at `dir/rel`, creating folders.
+pub fn write(dir: &Path, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&p, contents).expect("write");
+    p
+}
+
+/// Fills a template from `fixtures/` into `dir`, keeping its relative path.
+pub fn fixture(dir: &Path, rel: &str) -> Filled {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel);
+    let text = std::fs::read_to_string(&src).expect("fixture");
+    let filled = fill(&text, &mut Mint::new());
+    write(dir, rel, &filled.bytes);
+    filled
+}
+
+/// Runs `patrol ARGS` and parses its JSON report.
+pub fn json_report(args: &[&str]) -> (serde_json::Value, i32) {
+    let out = patrol()
+        .args(args)
+        .args(["-f", "json", "--show-secrets"])
+        .output()
+        .expect("run");
+    let code = out.status.code().unwrap_or(-1);
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (v, code)
+}
+
+/// The secrets of a JSON report (run with --show-secrets).
+pub fn secrets(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["secret"].as_str().expect("secret").to_string())
+        .collect()
+}
+
+/// The finding for `secret`.
+pub fn finding<'a>(report: &'a serde_json::Value, secret: &str) -> &'a serde_json::Value {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["secret"] == secret)
+        .unwrap_or_else(|| panic!("no finding for {}", &secret[..secret.len().min(8)]))
+}
