@@ -7,15 +7,20 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Cli, ColorChoice, Command, OutputArgs, RulesArgs, ScanArgs};
+use crate::cli::{
+    Cli, ColorChoice, Command, ContentArgs, DetectArgs, GitArgs, HookAction, OutputArgs, RulesArgs,
+    ScanArgs, StagedArgs,
+};
 use crate::diagnostics::Diagnostics;
-use crate::finding::SourceKind;
+use crate::finding::{Finding, SourceKind};
 use crate::matcher::{Matcher, MatcherOptions};
 use crate::report::{Format, Report};
 use crate::rules::{self, Rule};
 use crate::scan::Scanner;
 use crate::source::files::{self, WalkOptions};
+use crate::source::git::{self, GitOptions};
 use crate::source::reader::DEFAULT_CHUNK;
+use crate::source::staged;
 
 /// Exit code for usage and fatal errors.
 pub const EXIT_ERROR: i32 = 2;
@@ -23,55 +28,159 @@ pub const EXIT_ERROR: i32 = 2;
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Git(args) => git_history(args),
+        Command::Staged(args) => staged(args),
+        Command::Hook(args) => hook(args.action),
         Command::Rules(args) => list_rules(args),
     }
 }
 
-fn scan(args: ScanArgs) -> Result<i32> {
-    if let Some(n) = args.walk.threads {
+/// What every scanning command shares: load rules, build the matcher, let `feed` push inputs
+/// through a [`Scanner`], filter, report, and pick the exit code.
+fn run_scan(
+    detect: &DetectArgs,
+    output: &OutputArgs,
+    content: &ContentArgs,
+    feed: impl FnOnce(&Scanner) -> Result<()>,
+) -> Result<(i32, Vec<Finding>)> {
+    if let Some(n) = content.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build_global()
             .context("cannot start worker threads")?;
     }
-    let rules = rules::load(&args.detect.rules)?;
+    let rules = rules::load(&detect.rules)?;
     let matcher = Matcher::new(
         rules.clone(),
         MatcherOptions {
-            include_invalid: args.detect.include_invalid,
+            include_invalid: detect.include_invalid,
         },
     )?;
-    let diagnostics = Diagnostics::new(args.output.quiet);
-    let scanner = Scanner::new(&matcher, &diagnostics, DEFAULT_CHUNK, !args.walk.binary);
-    let (stdin, paths): (Vec<PathBuf>, Vec<PathBuf>) =
-        args.paths.into_iter().partition(|p| p.as_os_str() == "-");
-    if !stdin.is_empty() {
-        scanner.scan_input(SourceKind::Stdin, "-", io::stdin().lock(), None);
-    }
-    let walk = WalkOptions {
-        gitignore: args.walk.gitignore,
-        excludes: args.walk.exclude,
-        follow: args.walk.follow,
-        max_file_size: args.walk.max_file_size,
-    };
-    files::scan_paths(&scanner, &paths, &walk)?;
+    let diagnostics = Diagnostics::new(output.quiet);
+    let scanner = Scanner::new(&matcher, &diagnostics, DEFAULT_CHUNK, !content.binary);
+    feed(&scanner)?;
     let mut findings = scanner.finish();
-    findings.retain(|f| f.confidence >= args.detect.min_confidence);
+    findings.retain(|f| f.confidence >= detect.min_confidence);
     let (stats, problems) = diagnostics.finish();
     let report = Report {
         findings: &findings,
         stats: &stats,
         problems: &problems,
         rules: &rules,
-        show_secrets: args.output.show_secrets,
+        show_secrets: output.show_secrets,
         color: false,
     };
-    write_report(report, &args.output)?;
-    Ok(if findings.is_empty() {
+    write_report(report, output)?;
+    let code = if findings.is_empty() {
         0
     } else {
-        i32::from(args.output.exit_code)
-    })
+        i32::from(output.exit_code)
+    };
+    Ok((code, findings))
+}
+
+fn scan(args: ScanArgs) -> Result<i32> {
+    let (stdin, paths): (Vec<PathBuf>, Vec<PathBuf>) = args
+        .paths
+        .iter()
+        .cloned()
+        .partition(|p| p.as_os_str() == "-");
+    let walk = WalkOptions {
+        gitignore: args.walk.gitignore,
+        excludes: args.walk.exclude.clone(),
+        follow: args.walk.follow,
+        max_file_size: args.walk.max_file_size,
+    };
+    let (code, _) = run_scan(&args.detect, &args.output, &args.content, |scanner| {
+        if !stdin.is_empty() {
+            scanner.scan_input(SourceKind::Stdin, "-", io::stdin().lock(), None);
+        }
+        files::scan_paths(scanner, &paths, &walk)?;
+        Ok(())
+    })?;
+    Ok(code)
+}
+
+fn git_history(args: GitArgs) -> Result<i32> {
+    let opts = GitOptions {
+        all_objects: args.all_objects,
+        branches: args.branch.clone(),
+        since: args.since.clone(),
+        range: args.range.clone(),
+    };
+    let (code, _) = run_scan(&args.detect, &args.output, &args.content, |scanner| {
+        git::scan_history(scanner, &args.repo, &opts)?;
+        Ok(())
+    })?;
+    Ok(code)
+}
+
+fn staged(args: StagedArgs) -> Result<i32> {
+    let content = ContentArgs {
+        binary: false,
+        threads: None,
+    };
+    let (code, findings) = run_scan(&args.detect, &args.output, &content, |scanner| {
+        staged::scan_staged(scanner, &args.repo)?;
+        Ok(())
+    })?;
+    if !findings.is_empty() && !args.output.quiet {
+        print_staged_help(&findings);
+    }
+    Ok(code)
+}
+
+/// How to put a blocked commit right, on stderr (the report itself went to stdout).
+fn print_staged_help(findings: &[Finding]) {
+    let mut places: Vec<(&str, u64)> = findings
+        .iter()
+        .flat_map(|f| f.locations.iter().map(|l| (l.path.as_str(), l.line)))
+        .collect();
+    places.sort();
+    places.dedup();
+    let mut err = io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "\npatrol: commit blocked: {} GitHub credential{} in the staged changes.",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(err, "To fix it:");
+    for (path, line) in &places {
+        let _ = writeln!(
+            err,
+            "  - remove the token from {path}:{line} (read it from the environment or a secret store instead)"
+        );
+    }
+    let mut paths: Vec<&str> = places.iter().map(|(p, _)| *p).collect();
+    paths.dedup();
+    let _ = writeln!(
+        err,
+        "  - then stage the fixed file, or unstage it: git restore --staged {}",
+        paths.join(" ")
+    );
+    let _ = writeln!(
+        err,
+        "  - if the token was ever pushed, shared or pasted anywhere, treat it as leaked: revoke it \
+         (GitHub → Settings → Developer settings → Personal access tokens) and create a new one"
+    );
+}
+
+fn hook(action: HookAction) -> Result<i32> {
+    match action {
+        HookAction::Install { repo, force } => {
+            let path = crate::hook::install(&repo, force)?;
+            println!(
+                "installed {}: commits that add GitHub credentials are blocked",
+                path.display()
+            );
+        }
+        HookAction::Uninstall { repo } => match crate::hook::uninstall(&repo)? {
+            Some(path) => println!("removed {}", path.display()),
+            None => println!("no pre-commit hook installed"),
+        },
+    }
+    Ok(0)
 }
 
 fn write_report(mut report: Report, out: &OutputArgs) -> Result<()> {

@@ -26,8 +26,75 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories (`-` reads standard input)
     Scan(ScanArgs),
+    /// Scan a repository's history: every blob of every ref, commit and tag messages
+    Git(GitArgs),
+    /// Scan what is about to be committed (the pre-commit check)
+    Staged(StagedArgs),
+    /// Install or remove the git pre-commit hook that runs `patrol staged`
+    Hook(HookArgs),
     /// List the detection rules
     Rules(RulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// The repository (a work tree, a bare repository or a linked worktree)
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// Also scan objects no ref reaches (dangling commits and blobs left by a force-push or an amend)
+    #[arg(long)]
+    pub all_objects: bool,
+    /// Scan only what the commits REV..HEAD introduced (for pull requests)
+    #[arg(long, value_name = "REV", conflicts_with_all = ["range", "all_objects"])]
+    pub since: Option<String>,
+    /// Scan only what the commits of the range A..B introduced
+    #[arg(long, value_name = "A..B", conflicts_with = "all_objects")]
+    pub range: Option<String>,
+    /// Limit the refs to this branch (repeatable)
+    #[arg(long, value_name = "NAME", conflicts_with = "all_objects")]
+    pub branch: Vec<String>,
+    #[command(flatten)]
+    pub content: ContentArgs,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StagedArgs {
+    /// The repository
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub action: HookAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookAction {
+    /// Write .git/hooks/pre-commit (or core.hooksPath's) to run `patrol staged`
+    Install {
+        /// The repository
+        #[arg(default_value = ".")]
+        repo: PathBuf,
+        /// Replace an existing hook that patrol did not write
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the pre-commit hook if patrol wrote it
+    Uninstall {
+        /// The repository
+        #[arg(default_value = ".")]
+        repo: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -37,6 +104,8 @@ pub struct ScanArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub walk: WalkArgs,
+    #[command(flatten)]
+    pub content: ContentArgs,
     #[command(flatten)]
     pub detect: DetectArgs,
     #[command(flatten)]
@@ -55,12 +124,17 @@ pub struct WalkArgs {
     /// Follow symbolic links
     #[arg(long, short = 'L')]
     pub follow: bool,
-    /// Scan files that look binary too
-    #[arg(long)]
-    pub binary: bool,
     /// Skip files larger than this (e.g. 500K, 20M, 1G)
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Content")]
+pub struct ContentArgs {
+    /// Scan content that looks binary too
+    #[arg(long)]
+    pub binary: bool,
     /// Worker threads (default: one per core)
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

@@ -26,12 +26,16 @@ pub struct Stats {
     pub skipped_large: u64,
     pub errors: u64,
     pub elapsed_ms: u64,
+    /// Facts about the run worth knowing (a shallow clone, submodules not entered, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 pub struct Diagnostics {
     quiet: bool,
     started: Instant,
     problems: Mutex<Vec<Problem>>,
+    notes: Mutex<Vec<String>>,
     files: AtomicU64,
     bytes: AtomicU64,
     skipped_binary: AtomicU64,
@@ -55,6 +59,7 @@ impl Diagnostics {
             quiet,
             started: Instant::now(),
             problems: Mutex::new(Vec::new()),
+            notes: Mutex::new(Vec::new()),
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             skipped_binary: AtomicU64::new(0),
@@ -79,6 +84,22 @@ impl Diagnostics {
         if let Ok(mut v) = self.problems.lock() {
             v.push(p);
         }
+    }
+
+    /// A fact about the run (not a problem): printed once and kept for the summary.
+    pub fn note(&self, message: &str) {
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        if notes.iter().any(|n| n == message) {
+            return;
+        }
+        if !self.quiet {
+            let line = format!("patrol: note: {message}");
+            match &self.progress {
+                Some(bar) => bar.suspend(|| eprintln!("{line}")),
+                None => eprintln!("{line}"),
+            }
+        }
+        notes.push(message.to_string());
     }
 
     pub fn scanned(&self, bytes: u64) {
@@ -120,6 +141,7 @@ impl Diagnostics {
             skipped_large: self.skipped_large.into_inner(),
             errors: problems.len() as u64,
             elapsed_ms: self.started.elapsed().as_millis() as u64,
+            notes: self.notes.into_inner().unwrap_or_else(|e| e.into_inner()),
         };
         (stats, problems)
     }

@@ -71,6 +71,9 @@ impl fmt::Debug for Secret {
 pub enum SourceKind {
     File,
     Stdin,
+    Git,
+    /// The index: what is about to be committed.
+    Staged,
 }
 
 impl SourceKind {
@@ -78,6 +81,8 @@ impl SourceKind {
         match self {
             SourceKind::File => "file",
             SourceKind::Stdin => "stdin",
+            SourceKind::Git => "git",
+            SourceKind::Staged => "staged",
         }
     }
 }
@@ -96,6 +101,35 @@ pub struct Location {
     pub offset: u64,
     /// Decoding steps from the text at this place to the secret, outermost first.
     pub decoded: Vec<Encoding>,
+    /// For git history: the commit that introduced the text here, and whether it is still there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitContext>,
+}
+
+/// Where in a repository's history a location is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct GitContext {
+    /// `blob`, `commit-message` or `tag-message`.
+    pub object: &'static str,
+    /// The blob, commit or tag id holding the text.
+    pub id: String,
+    /// The earliest commit that introduced the blob at this path (the commit itself for a
+    /// message); absent for a blob that no commit reaches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<CommitInfo>,
+    /// The same blob is at the same path in HEAD's tree (for messages: the commit is reachable
+    /// from HEAD).
+    pub in_head: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct CommitInfo {
+    pub id: String,
+    pub author: String,
+    pub email: String,
+    /// Author date, RFC 3339 with the author's offset.
+    pub date: String,
+    pub summary: String,
 }
 
 #[derive(Debug, Clone)]

@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod diagnostics;
 pub mod finding;
+pub mod hook;
 pub mod matcher;
 pub mod report;
 pub mod rules;

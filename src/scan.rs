@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use crate::diagnostics::Diagnostics;
 use crate::finding::{Collector, Finding, Location, SourceKind};
-use crate::matcher::Matcher;
-use crate::source::reader::{self, Chunking, Outcome};
+use crate::matcher::{Hit, Matcher};
+use crate::source::reader::{self, Chunking, Located, Outcome};
 
 pub struct Scanner<'a> {
     pub matcher: &'a Matcher,
@@ -34,6 +34,47 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Scans one input and returns its hits without recording them, for sources that know
+    /// their locations only later (git blobs are attributed to commits after the scan).
+    /// `None` when the input looked binary and was skipped.
+    pub fn scan_only(
+        &self,
+        path: &str,
+        input: impl Read,
+        size_hint: Option<u64>,
+    ) -> Option<Vec<Located>> {
+        let mut hits = Vec::new();
+        let result = reader::scan_stream(
+            self.matcher,
+            input,
+            size_hint,
+            self.chunking,
+            self.skip_binary,
+            |l| hits.push(l),
+        );
+        match result {
+            Ok(Outcome::Scanned(bytes)) => {
+                self.diagnostics.scanned(bytes);
+                Some(hits)
+            }
+            Ok(Outcome::Binary) => {
+                self.diagnostics.skipped_binary();
+                None
+            }
+            Err(e) => {
+                self.diagnostics.problem(path, format!("read error: {e}"));
+                Some(hits)
+            }
+        }
+    }
+
+    /// Records a hit at `location`.
+    pub fn record(&self, hit: Hit, location: Location) {
+        let rule = &self.matcher.rule(hit.rule).id;
+        let mut c = self.collector.lock().unwrap_or_else(|e| e.into_inner());
+        c.add(hit, rule, location);
+    }
+
     /// Scans one input (`size_hint`: its length, when known). I/O errors are reported as problems with `path`; hits found before an
     /// error are kept.
     pub fn scan_input(
@@ -50,7 +91,6 @@ impl<'a> Scanner<'a> {
             self.chunking,
             self.skip_binary,
             |l| {
-                let rule = self.matcher.rule(l.hit.rule).id.clone();
                 let location = Location {
                     source,
                     path: path.to_string(),
@@ -58,9 +98,9 @@ impl<'a> Scanner<'a> {
                     column: l.column,
                     offset: l.offset,
                     decoded: l.hit.decoded.clone(),
+                    git: None,
                 };
-                let mut c = self.collector.lock().unwrap_or_else(|e| e.into_inner());
-                c.add(l.hit, &rule, location);
+                self.record(l.hit, location);
             },
         );
         match result {

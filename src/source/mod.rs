@@ -1,5 +1,8 @@
 //! Sources turn inputs into bytes with a location and know nothing of rules: `reader` scans any
-//! byte stream in overlapping chunks and numbers lines; `files` walks paths in parallel.
+//! byte stream in overlapping chunks and numbers lines; `files` walks paths in parallel; `git`
+//! reads history; `staged` reads what is about to be committed.
 
 pub mod files;
+pub mod git;
 pub mod reader;
+pub mod staged;

@@ -1,0 +1,625 @@
+//! Git history. Every blob reachable from every ref (branches, tags, remote-tracking refs, stash,
+//! notes) is scanned exactly once, deduplicated by id, in parallel (one `git2::Repository` per
+//! worker); commit and annotated-tag messages are scanned too. `--all-objects` reads the object
+//! database itself, so objects no ref reaches (a force-push's or an amend's leftovers) are found.
+//!
+//! Only blobs with hits are attributed afterwards: one oldest-first walk finds, for each
+//! (blob, path), the earliest commit that introduced it, so a clean history costs one pass.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use git2::{ObjectType, Oid, Repository, Sort};
+use rayon::prelude::*;
+
+use crate::finding::{CommitInfo, GitContext, Location, SourceKind};
+use crate::scan::Scanner;
+use crate::source::reader::Located;
+
+#[derive(Debug, Clone, Default)]
+pub struct GitOptions {
+    /// Scan every object in the object database, reachable or not.
+    pub all_objects: bool,
+    /// Limit the refs to these branches (short or full names).
+    pub branches: Vec<String>,
+    /// Scan only what `REV..HEAD` introduced.
+    pub since: Option<String>,
+    /// Scan only what the commits of `A..B` introduced.
+    pub range: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("{path}: not a git repository: {message}")]
+    Open { path: String, message: String },
+    #[error("bad revision {rev:?}: {message}")]
+    Revision { rev: String, message: String },
+    #[error("no ref matches --branch {0:?}")]
+    NoBranch(String),
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+/// Opens the repository at or above `path` (work tree, bare repository or linked worktree).
+pub fn open(path: &Path) -> Result<Repository, GitError> {
+    Repository::discover(path).map_err(|e| GitError::Open {
+        path: path.display().to_string(),
+        message: e.message().to_string(),
+    })
+}
+
+/// Git LFS pointer files hold no content worth scanning.
+fn is_lfs_pointer(data: &[u8]) -> bool {
+    data.len() < 1024 && data.starts_with(b"version https://git-lfs.github.com/spec/")
+}
+
+/// What the history scan found before attribution.
+struct Pass {
+    /// Hits per blob.
+    blob_hits: HashMap<Oid, Vec<Located>>,
+    /// Commits whose history the attribution walk starts from.
+    tips: Vec<Oid>,
+    /// (blob, path) → introducing commit, when the scan already knows it (range mode).
+    known: Option<HashMap<(Oid, String), Oid>>,
+}
+
+pub fn scan_history(scanner: &Scanner, path: &Path, opts: &GitOptions) -> Result<(), GitError> {
+    let repo = open(path)?;
+    let diag = scanner.diagnostics;
+    if repo.is_shallow() {
+        diag.note("shallow clone: history before the shallow boundary is not in this repository and was not scanned");
+    }
+    let git_dir = repo.path().to_path_buf();
+    let pass = if let Some(range) = range_of(opts) {
+        scan_range(scanner, &repo, &git_dir, &range)?
+    } else if opts.all_objects {
+        scan_all_objects(scanner, &repo, &git_dir)?
+    } else {
+        scan_reachable(scanner, &repo, &git_dir, opts)?
+    };
+    attribute_and_record(scanner, &repo, pass)
+}
+
+fn range_of(opts: &GitOptions) -> Option<String> {
+    opts.range
+        .clone()
+        .or_else(|| opts.since.as_ref().map(|rev| format!("{rev}..HEAD")))
+}
+
+/// Ref tips: commits (peeled), and annotated tags whose messages are scanned on the way.
+fn tips(scanner: &Scanner, repo: &Repository, opts: &GitOptions) -> Result<Vec<Oid>, GitError> {
+    let mut out = Vec::new();
+    let mut matched = vec![false; opts.branches.len()];
+    for reference in repo.references()? {
+        let reference = match reference {
+            Ok(r) => r,
+            Err(e) => {
+                scanner
+                    .diagnostics
+                    .problem("(refs)", e.message().to_string());
+                continue;
+            }
+        };
+        let name = reference.name().unwrap_or("").to_string();
+        if !opts.branches.is_empty() {
+            let hit = opts.branches.iter().position(|b| {
+                name == *b
+                    || name == format!("refs/heads/{b}")
+                    || (name.starts_with("refs/remotes/") && name.ends_with(&format!("/{b}")))
+            });
+            match hit {
+                Some(i) => matched[i] = true,
+                None => continue,
+            }
+        }
+        let Some(target) = reference.target() else {
+            continue;
+        };
+        if let Ok(tag) = repo.find_tag(target) {
+            scan_message(
+                scanner,
+                repo,
+                "tag-message",
+                tag.id(),
+                tag.message_bytes().unwrap_or(b""),
+            );
+        }
+        match reference.peel(ObjectType::Commit) {
+            Ok(obj) => out.push(obj.id()),
+            Err(e) => scanner.diagnostics.problem(name, e.message().to_string()),
+        }
+    }
+    if let Some(i) = matched.iter().position(|m| !m) {
+        return Err(GitError::NoBranch(opts.branches[i].clone()));
+    }
+    if let Ok(head) = repo.head().and_then(|h| h.peel(ObjectType::Commit)) {
+        out.push(head.id());
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn scan_reachable(
+    scanner: &Scanner,
+    repo: &Repository,
+    git_dir: &Path,
+    opts: &GitOptions,
+) -> Result<Pass, GitError> {
+    let diag = scanner.diagnostics;
+    let tips = tips(scanner, repo, opts)?;
+    let mut walk = repo.revwalk()?;
+    for t in &tips {
+        walk.push(*t)?;
+    }
+    let mut seen_trees = HashSet::new();
+    let mut blobs = HashSet::new();
+    let mut gitlinks = 0usize;
+    for oid in walk {
+        let commit = match oid.and_then(|o| repo.find_commit(o)) {
+            Ok(c) => c,
+            Err(e) => {
+                diag.problem("(history)", e.message().to_string());
+                continue;
+            }
+        };
+        scan_message(
+            scanner,
+            repo,
+            "commit-message",
+            commit.id(),
+            commit.message_bytes(),
+        );
+        let mut stack = vec![commit.tree_id()];
+        while let Some(t) = stack.pop() {
+            if !seen_trees.insert(t) {
+                continue;
+            }
+            let tree = match repo.find_tree(t) {
+                Ok(tree) => tree,
+                Err(e) => {
+                    diag.problem(format!("tree {t}"), e.message().to_string());
+                    continue;
+                }
+            };
+            for entry in tree.iter() {
+                match entry.kind() {
+                    Some(ObjectType::Tree) => stack.push(entry.id()),
+                    Some(ObjectType::Blob) => {
+                        blobs.insert(entry.id());
+                    }
+                    Some(ObjectType::Commit) => gitlinks += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+    if gitlinks > 0 {
+        diag.note("submodules are not entered: scan each submodule's repository on its own");
+    }
+    let blobs: Vec<Oid> = blobs.into_iter().collect();
+    let blob_hits = scan_blobs(scanner, git_dir, &blobs);
+    Ok(Pass {
+        blob_hits,
+        tips,
+        known: None,
+    })
+}
+
+/// Scans blobs in parallel, one repository handle per worker.
+fn scan_blobs(scanner: &Scanner, git_dir: &Path, blobs: &[Oid]) -> HashMap<Oid, Vec<Located>> {
+    let found = Mutex::new(HashMap::new());
+    let lfs = std::sync::atomic::AtomicU64::new(0);
+    blobs.par_iter().for_each_init(
+        || Repository::open(git_dir).ok(),
+        |repo, oid| {
+            let Some(repo) = repo else { return };
+            let blob = match repo.find_blob(*oid) {
+                Ok(b) => b,
+                Err(e) => {
+                    scanner
+                        .diagnostics
+                        .problem(format!("blob {oid}"), e.message().to_string());
+                    return;
+                }
+            };
+            scan_blob_bytes(scanner, *oid, blob.content(), &found, &lfs);
+        },
+    );
+    lfs_note(scanner, &lfs);
+    found.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+fn scan_blob_bytes(
+    scanner: &Scanner,
+    oid: Oid,
+    data: &[u8],
+    found: &Mutex<HashMap<Oid, Vec<Located>>>,
+    lfs: &std::sync::atomic::AtomicU64,
+) {
+    if is_lfs_pointer(data) {
+        lfs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return;
+    }
+    let label = format!("blob {oid}");
+    if let Some(hits) = scanner.scan_only(&label, data, Some(data.len() as u64)) {
+        if !hits.is_empty() {
+            found
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(oid, hits);
+        }
+    }
+}
+
+fn lfs_note(scanner: &Scanner, lfs: &std::sync::atomic::AtomicU64) {
+    let n = lfs.load(std::sync::atomic::Ordering::Relaxed);
+    if n > 0 {
+        scanner.diagnostics.note(&format!(
+            "{n} Git LFS pointer file(s) skipped (their content is not in the repository)"
+        ));
+    }
+}
+
+/// Every object in the object database, read in parallel: blobs are scanned, commit and tag
+/// messages too; reachability does not matter.
+fn scan_all_objects(
+    scanner: &Scanner,
+    repo: &Repository,
+    git_dir: &Path,
+) -> Result<Pass, GitError> {
+    let mut oids = Vec::new();
+    repo.odb()?.foreach(|oid| {
+        oids.push(*oid);
+        true
+    })?;
+    oids.sort();
+    oids.dedup();
+    let found = Mutex::new(HashMap::new());
+    let commits = Mutex::new(Vec::new());
+    let lfs = std::sync::atomic::AtomicU64::new(0);
+    oids.par_iter().for_each_init(
+        || Repository::open(git_dir).ok(),
+        |repo, oid| {
+            let Some(repo) = repo else { return };
+            let odb = match repo.odb() {
+                Ok(o) => o,
+                Err(e) => {
+                    scanner
+                        .diagnostics
+                        .problem(format!("object {oid}"), e.message().to_string());
+                    return;
+                }
+            };
+            let obj = match odb.read(*oid) {
+                Ok(o) => o,
+                Err(e) => {
+                    scanner
+                        .diagnostics
+                        .problem(format!("object {oid}"), e.message().to_string());
+                    return;
+                }
+            };
+            match obj.kind() {
+                ObjectType::Blob => scan_blob_bytes(scanner, *oid, obj.data(), &found, &lfs),
+                ObjectType::Commit => {
+                    let msg = raw_message(obj.data());
+                    scan_message(scanner, repo, "commit-message", *oid, msg);
+                    commits.lock().unwrap_or_else(|e| e.into_inner()).push(*oid);
+                }
+                ObjectType::Tag => {
+                    scan_message(scanner, repo, "tag-message", *oid, raw_message(obj.data()));
+                }
+                _ => {}
+            }
+        },
+    );
+    lfs_note(scanner, &lfs);
+    let tips = commits.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok(Pass {
+        blob_hits: found.into_inner().unwrap_or_else(|e| e.into_inner()),
+        tips,
+        known: None,
+    })
+}
+
+/// The message of a raw commit or tag object: what follows the first blank line.
+fn raw_message(data: &[u8]) -> &[u8] {
+    memchr::memmem::find(data, b"\n\n").map_or(&[][..], |i| &data[i + 2..])
+}
+
+/// Only what the commits of `A..B` introduced: each commit's diff against its first parent.
+fn scan_range(
+    scanner: &Scanner,
+    repo: &Repository,
+    git_dir: &Path,
+    range: &str,
+) -> Result<Pass, GitError> {
+    let bad = |e: git2::Error| GitError::Revision {
+        rev: range.to_string(),
+        message: e.message().to_string(),
+    };
+    let mut walk = repo.revwalk()?;
+    walk.push_range(range).map_err(bad)?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    let mut known: HashMap<(Oid, String), Oid> = HashMap::new();
+    let mut blobs = HashSet::new();
+    let mut tips = Vec::new();
+    for oid in walk {
+        let commit = repo.find_commit(oid?)?;
+        tips.push(commit.id());
+        scan_message(
+            scanner,
+            repo,
+            "commit-message",
+            commit.id(),
+            commit.message_bytes(),
+        );
+        let tree = commit.tree()?;
+        let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
+        let diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None)?;
+        for delta in diff.deltas() {
+            let new = delta.new_file();
+            if new.id().is_zero()
+                || !matches!(
+                    delta.status(),
+                    git2::Delta::Added
+                        | git2::Delta::Modified
+                        | git2::Delta::Renamed
+                        | git2::Delta::Copied
+                        | git2::Delta::Typechange
+                )
+            {
+                continue;
+            }
+            let Some(path) = new.path() else { continue };
+            blobs.insert(new.id());
+            known
+                .entry((new.id(), path.to_string_lossy().into_owned()))
+                .or_insert(commit.id());
+        }
+    }
+    let blobs: Vec<Oid> = blobs.into_iter().collect();
+    let blob_hits = scan_blobs(scanner, git_dir, &blobs);
+    Ok(Pass {
+        blob_hits,
+        tips,
+        known: Some(known),
+    })
+}
+
+fn commit_info(repo: &Repository, oid: Oid) -> Option<CommitInfo> {
+    let c = repo.find_commit(oid).ok()?;
+    let author = c.author();
+    Some(CommitInfo {
+        id: oid.to_string(),
+        author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        date: rfc3339(author.when()),
+        summary: String::from_utf8_lossy(c.summary_bytes().unwrap_or(b"")).into_owned(),
+    })
+}
+
+/// `2024-05-01T12:34:56+02:00` from a git time (civil-from-days, no time zone database needed).
+fn rfc3339(t: git2::Time) -> String {
+    let offset = i64::from(t.offset_minutes());
+    let secs = t.seconds() + offset * 60;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let sign = if offset < 0 { '-' } else { '+' };
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        offset.abs() / 60,
+        offset.abs() % 60
+    )
+}
+
+/// Scans a commit or tag message and records its hits right away (the location is the object).
+fn scan_message(
+    scanner: &Scanner,
+    repo: &Repository,
+    object: &'static str,
+    id: Oid,
+    message: &[u8],
+) {
+    let short = &id.to_string()[..12];
+    let path = format!("{object} {short}");
+    let Some(hits) = scanner.scan_only(&path, message, Some(message.len() as u64)) else {
+        return;
+    };
+    if hits.is_empty() {
+        return;
+    }
+    let commit = if object == "commit-message" {
+        commit_info(repo, id)
+    } else {
+        None
+    };
+    let in_head = repo
+        .head()
+        .ok()
+        .and_then(|h| h.target())
+        .is_some_and(|head| head == id || repo.graph_descendant_of(head, id).unwrap_or(false));
+    for l in hits {
+        let location = Location {
+            source: SourceKind::Git,
+            path: path.clone(),
+            line: l.line,
+            column: l.column,
+            offset: l.offset,
+            decoded: l.hit.decoded.clone(),
+            git: Some(GitContext {
+                object,
+                id: id.to_string(),
+                commit: commit.clone(),
+                in_head,
+            }),
+        };
+        scanner.record(l.hit, location);
+    }
+}
+
+/// Finds where each blob with hits entered history and records one location per
+/// (blob, path, hit).
+fn attribute_and_record(scanner: &Scanner, repo: &Repository, pass: Pass) -> Result<(), GitError> {
+    if pass.blob_hits.is_empty() {
+        return Ok(());
+    }
+    let targets: HashSet<Oid> = pass.blob_hits.keys().copied().collect();
+    let introduced = match pass.known {
+        Some(k) => k,
+        None => first_introductions(scanner, repo, &pass.tips, &targets)?,
+    };
+    let head_tree = repo.head().and_then(|h| h.peel_to_tree()).ok();
+    let mut infos: HashMap<Oid, Option<CommitInfo>> = HashMap::new();
+    let mut by_blob: HashMap<Oid, Vec<(&String, Oid)>> = HashMap::new();
+    for ((blob, path), commit) in &introduced {
+        if targets.contains(blob) {
+            by_blob.entry(*blob).or_default().push((path, *commit));
+        }
+    }
+    for (blob, hits) in pass.blob_hits {
+        let mut places = by_blob.remove(&blob).unwrap_or_default();
+        places.sort();
+        if places.is_empty() {
+            // No commit reaches this blob (only with --all-objects): report the blob itself.
+            record_blob(
+                scanner,
+                &blob,
+                &hits,
+                format!("blob {}", &blob.to_string()[..12]),
+                None,
+                false,
+            );
+            continue;
+        }
+        for (path, commit) in places {
+            let info = infos
+                .entry(commit)
+                .or_insert_with(|| commit_info(repo, commit))
+                .clone();
+            let in_head = head_tree
+                .as_ref()
+                .and_then(|t| t.get_path(Path::new(path)).ok())
+                .is_some_and(|e| e.id() == blob);
+            record_blob(scanner, &blob, &hits, path.clone(), info, in_head);
+        }
+    }
+    Ok(())
+}
+
+fn record_blob(
+    scanner: &Scanner,
+    blob: &Oid,
+    hits: &[Located],
+    path: String,
+    commit: Option<CommitInfo>,
+    in_head: bool,
+) {
+    for l in hits {
+        let location = Location {
+            source: SourceKind::Git,
+            path: path.clone(),
+            line: l.line,
+            column: l.column,
+            offset: l.offset,
+            decoded: l.hit.decoded.clone(),
+            git: Some(GitContext {
+                object: "blob",
+                id: blob.to_string(),
+                commit: commit.clone(),
+                in_head,
+            }),
+        };
+        scanner.record(l.hit.clone(), location);
+    }
+}
+
+/// Oldest-first walk from `tips`: the first commit whose tree holds each target blob at each
+/// path. A subtree already seen at the same path holds nothing new and is not entered again.
+fn first_introductions(
+    scanner: &Scanner,
+    repo: &Repository,
+    tips: &[Oid],
+    targets: &HashSet<Oid>,
+) -> Result<HashMap<(Oid, String), Oid>, GitError> {
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    for t in tips {
+        if let Err(e) = walk.push(*t) {
+            scanner
+                .diagnostics
+                .problem(format!("commit {t}"), e.message().to_string());
+        }
+    }
+    let mut seen: HashSet<(Oid, PathBuf)> = HashSet::new();
+    let mut out = HashMap::new();
+    for oid in walk {
+        let Ok(commit) = oid.and_then(|o| repo.find_commit(o)) else {
+            continue;
+        };
+        let mut stack = vec![(commit.tree_id(), PathBuf::new())];
+        while let Some((t, prefix)) = stack.pop() {
+            if !seen.insert((t, prefix.clone())) {
+                continue;
+            }
+            let Ok(tree) = repo.find_tree(t) else {
+                continue;
+            };
+            for entry in tree.iter() {
+                let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+                match entry.kind() {
+                    Some(ObjectType::Tree) => stack.push((entry.id(), prefix.join(&name))),
+                    Some(ObjectType::Blob) if targets.contains(&entry.id()) => {
+                        let path = prefix.join(&name).to_string_lossy().replace('\\', "/");
+                        out.entry((entry.id(), path)).or_insert(commit.id());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_rfc3339_with_offset() {
+        assert_eq!(rfc3339(git2::Time::new(0, 0)), "1970-01-01T00:00:00+00:00");
+        assert_eq!(
+            rfc3339(git2::Time::new(1_700_000_000, 120)),
+            "2023-11-15T00:13:20+02:00"
+        );
+        assert_eq!(
+            rfc3339(git2::Time::new(951_782_400, -300)),
+            "2000-02-28T19:00:00-05:00"
+        );
+    }
+
+    #[test]
+    fn raw_messages_and_lfs_pointers() {
+        assert_eq!(
+            raw_message(b"tree abc\nauthor x\n\nsubject\n\nbody"),
+            b"subject\n\nbody"
+        );
+        assert!(is_lfs_pointer(
+            b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 12\n"
+        ));
+        assert!(!is_lfs_pointer(b"hello"));
+    }
+}

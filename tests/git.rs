@@ -1,0 +1,413 @@
+//! `patrol git`, `patrol staged` and the pre-commit hook, on real repositories made with the
+//! git CLI in temp dirs.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command as Std;
+
+use common::*;
+
+/// Runs git in `dir` with a fixed identity and no user configuration; panics on failure.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = git_raw(dir, args);
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn git_raw(dir: &Path, args: &[&str]) -> std::process::Output {
+    Std::new("git")
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("GIT_AUTHOR_DATE", "2024-05-01T12:00:00+02:00")
+        .env("GIT_COMMITTER_DATE", "2024-05-01T12:00:00+02:00")
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "core.hooksPath=",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs")
+}
+
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    write(dir.path(), "README.md", "# demo\n");
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "initial"]);
+    dir
+}
+
+fn commit_file(dir: &Path, rel: &str, contents: &str, msg: &str) -> String {
+    write(dir, rel, contents);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", msg]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+fn git_report(dir: &Path, extra: &[&str]) -> (serde_json::Value, i32) {
+    let mut args = vec!["git", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    json_report(&args)
+}
+
+#[test]
+fn history_finds_deleted_branch_only_message_and_head_tokens_with_attribution() {
+    let dir = repo();
+    let d = dir.path();
+    let deleted = mint("ghp");
+    let added_in = commit_file(
+        d,
+        "config/.env",
+        &format!("APP=1\nGH_TOKEN={deleted}\n"),
+        "add env",
+    );
+    commit_file(d, "other.txt", "unrelated\n", "unrelated change");
+    std::fs::remove_file(d.join("config/.env")).unwrap();
+    git(d, &["commit", "-qam", "remove env"]);
+    let at_head = mint("github_pat");
+    let head_commit = commit_file(d, "src/lib.rs", &format!("// {at_head}\n"), "add lib");
+    let in_message = mint("gho");
+    git(
+        d,
+        &[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            &format!("debug: token {in_message}"),
+        ],
+    );
+    git(d, &["checkout", "-qb", "feature"]);
+    let on_branch = mint("ghu");
+    commit_file(
+        d,
+        "feature.txt",
+        &format!("t={on_branch}\n"),
+        "feature work",
+    );
+    git(d, &["checkout", "-q", "main"]);
+
+    let (r, code) = git_report(d, &[]);
+    assert_eq!(code, 1);
+    let mut found = secrets(&r);
+    found.sort();
+    let mut want = vec![
+        deleted.clone(),
+        at_head.clone(),
+        in_message.clone(),
+        on_branch.clone(),
+    ];
+    want.sort();
+    assert_eq!(found, want);
+
+    let loc = &finding(&r, &deleted)["locations"][0];
+    assert_eq!(loc["source"], "git");
+    assert_eq!(loc["path"], "config/.env");
+    assert_eq!(loc["line"], 2);
+    assert_eq!(loc["git"]["object"], "blob");
+    assert_eq!(loc["git"]["commit"]["id"], added_in.as_str());
+    assert_eq!(loc["git"]["commit"]["author"], "Ada Lovelace");
+    assert_eq!(loc["git"]["commit"]["email"], "ada@example.com");
+    assert_eq!(loc["git"]["commit"]["date"], "2024-05-01T12:00:00+02:00");
+    assert_eq!(loc["git"]["commit"]["summary"], "add env");
+    assert_eq!(loc["git"]["in_head"], false);
+
+    let loc = &finding(&r, &at_head)["locations"][0];
+    assert_eq!(loc["git"]["commit"]["id"], head_commit.as_str());
+    assert_eq!(loc["git"]["in_head"], true);
+
+    let loc = &finding(&r, &in_message)["locations"][0];
+    assert_eq!(loc["git"]["object"], "commit-message");
+    assert_eq!(loc["git"]["in_head"], true);
+
+    let loc = &finding(&r, &on_branch)["locations"][0];
+    assert_eq!(loc["git"]["in_head"], false);
+
+    // --branch limits the refs.
+    let (r, _) = git_report(d, &["--branch", "feature"]);
+    assert!(secrets(&r).contains(&on_branch));
+    let (r, _) = git_report(d, &["--branch", "main"]);
+    assert!(!secrets(&r).contains(&on_branch));
+}
+
+#[test]
+fn each_blob_is_scanned_once_and_reported_per_path() {
+    let dir = repo();
+    let d = dir.path();
+    let tok = mint("ghp");
+    let body = format!("TOKEN={tok}\n");
+    commit_file(d, "a/.env", &body, "a");
+    commit_file(d, "b/.env", &body, "b (same blob)");
+    let (r, _) = git_report(d, &[]);
+    let f = finding(&r, &tok);
+    let paths: Vec<&str> = f["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec!["a/.env", "b/.env"]);
+    // Files: README.md and one .env blob (shared by both paths): two blobs, scanned once each.
+    assert_eq!(
+        r["summary"]["files"].as_u64().unwrap(),
+        2 + 3,
+        "2 blobs + 3 commit messages"
+    );
+}
+
+#[test]
+fn annotated_tag_messages_and_bare_repositories() {
+    let dir = repo();
+    let d = dir.path();
+    let tok = mint("ghp");
+    git(
+        d,
+        &["tag", "-a", "v1.0", "-m", &format!("release, token {tok}")],
+    );
+    let bare = tempfile::tempdir().unwrap();
+    git(
+        bare.path(),
+        &["clone", "-q", "--bare", d.to_str().unwrap(), "repo.git"],
+    );
+    let (r, _) = git_report(&bare.path().join("repo.git"), &[]);
+    let loc = &finding(&r, &tok)["locations"][0];
+    assert_eq!(loc["git"]["object"], "tag-message");
+}
+
+#[test]
+fn dangling_commits_need_all_objects() {
+    let dir = repo();
+    let d = dir.path();
+    let tok = mint("ghp");
+    commit_file(d, "oops.txt", &format!("{tok}\n"), "oops");
+    git(d, &["reset", "-q", "--hard", "HEAD~1"]);
+    git(d, &["reflog", "expire", "--expire=now", "--all"]);
+    let (r, code) = git_report(d, &[]);
+    assert_eq!(code, 0, "{r}");
+    let (r, code) = git_report(d, &["--all-objects"]);
+    assert_eq!(code, 1);
+    let loc = &finding(&r, &tok)["locations"][0];
+    assert_eq!(loc["path"], "oops.txt");
+    assert_eq!(loc["git"]["commit"]["summary"], "oops");
+    assert_eq!(loc["git"]["in_head"], false);
+}
+
+#[test]
+fn since_scans_only_what_new_commits_introduced() {
+    let dir = repo();
+    let d = dir.path();
+    let old = mint("ghp");
+    let base = commit_file(d, "old.txt", &format!("{old}\n"), "old");
+    let new = mint("gho");
+    commit_file(d, "new.txt", &format!("{new}\n"), "new");
+    let (r, _) = git_report(d, &["--since", &base]);
+    assert_eq!(secrets(&r), vec![new.clone()]);
+    let (r, _) = git_report(d, &["--range", &format!("{base}..HEAD")]);
+    assert_eq!(secrets(&r), vec![new]);
+    patrol()
+        .args(["git", d.to_str().unwrap(), "--since", "no-such-rev"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no-such-rev"));
+}
+
+#[test]
+fn a_corrupt_object_is_reported_and_the_scan_goes_on() {
+    let dir = repo();
+    let d = dir.path();
+    let tok = mint("ghp");
+    commit_file(d, "keep.txt", &format!("{tok}\n"), "keep");
+    let victim = commit_file(
+        d,
+        "victim.txt",
+        "some content that will be corrupted\n",
+        "victim",
+    );
+    let blob = git(d, &["rev-parse", &format!("{victim}:victim.txt")]);
+    let obj = d.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    let mut perms = std::fs::metadata(&obj).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&obj, perms).unwrap();
+    std::fs::write(&obj, b"this is not zlib data").unwrap();
+    let out = patrol()
+        .args(["git", d.to_str().unwrap(), "-f", "json", "--show-secrets"])
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(secrets(&r), vec![tok]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&blob),
+        "the broken object is named: {stderr}"
+    );
+    assert!(r["summary"]["errors"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn hook_blocks_a_commit_that_adds_a_token_and_passes_a_clean_one() {
+    let dir = repo();
+    let d = dir.path();
+    patrol().args(["hook", "install"]).arg(d).assert().success();
+    assert!(is_hook(d));
+
+    write(d, "clean.txt", "hello\n");
+    git(d, &["add", "clean.txt"]);
+    let out = git_raw_hooks(d, &["commit", "-qm", "clean"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let tok = mint("ghp");
+    write(
+        d,
+        "deploy/.env.deploy",
+        format!("GHCR_USERNAME=me\nGHCR_TOKEN={tok}\n"),
+    );
+    git(d, &["add", "deploy/.env.deploy"]);
+    let out = git_raw_hooks(d, &["commit", "-qm", "leak"]);
+    assert!(!out.status.success(), "the commit must be blocked");
+    // Git sends a pre-commit hook's standard output to its standard error.
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("deploy/.env.deploy:2:12"), "{all}");
+    assert!(
+        all.contains("git restore --staged deploy/.env.deploy"),
+        "{all}"
+    );
+    assert!(!all.contains(&tok), "no full secret in hook output");
+
+    // `git commit -a` of a tracked file goes through a temporary index.
+    git(d, &["reset", "-q"]);
+    std::fs::remove_file(d.join("deploy/.env.deploy")).unwrap();
+    write(d, "clean.txt", format!("hello\ntoken {}\n", mint("gho")));
+    let out = git_raw_hooks(d, &["commit", "-qam", "sneaky"]);
+    assert!(!out.status.success(), "commit -a must be blocked too");
+}
+
+#[test]
+fn staged_reads_the_index_not_the_work_tree_and_only_added_lines() {
+    let dir = repo();
+    let d = dir.path();
+    let existing = mint("ghp");
+    commit_file(
+        d,
+        "notes.txt",
+        &format!("{existing}\nline two\n"),
+        "old token already committed",
+    );
+
+    // A new line elsewhere: the old token is not part of this commit.
+    write(
+        d,
+        "notes.txt",
+        format!("{existing}\nline two\nline three\n"),
+    );
+    git(d, &["add", "notes.txt"]);
+    let (r, code) = json_report(&["staged", d.to_str().unwrap()]);
+    assert_eq!(code, 0, "{r}");
+
+    // Staged token, then removed from the work tree only: still blocked.
+    let tok = mint("github_pat");
+    write(d, "app.cfg", format!("token = {tok}\n"));
+    git(d, &["add", "app.cfg"]);
+    write(d, "app.cfg", "token = from-env\n");
+    let (r, code) = json_report(&["staged", d.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let loc = &finding(&r, &tok)["locations"][0];
+    assert_eq!(loc["source"], "staged");
+    assert_eq!(loc["path"], "app.cfg");
+
+    // Token only in the work tree, not staged: nothing to block.
+    git(d, &["add", "app.cfg"]);
+    write(d, "app.cfg", format!("token = {}\n", mint("ghp")));
+    let (_, code) = json_report(&["staged", d.to_str().unwrap()]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn staged_in_a_repository_without_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let tok = mint("ghs");
+    write(d, "first.txt", format!("{tok}\n"));
+    git(d, &["add", "."]);
+    let (r, code) = json_report(&["staged", d.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(secrets(&r), vec![tok]);
+}
+
+#[test]
+fn hook_install_respects_foreign_hooks_and_hooks_path() {
+    let dir = repo();
+    let d = dir.path();
+    let hook = d.join(".git/hooks/pre-commit");
+    write(d, ".git/hooks/pre-commit", "#!/bin/sh\necho mine\n");
+    patrol().args(["hook", "install"]).arg(d).assert().code(2);
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+    patrol().args(["hook", "uninstall"]).arg(d).assert().code(2);
+    assert!(hook.exists(), "uninstall leaves a foreign hook alone");
+    patrol()
+        .args(["hook", "install", "--force"])
+        .arg(d)
+        .assert()
+        .success();
+    assert!(is_hook(d));
+    patrol()
+        .args(["hook", "uninstall"])
+        .arg(d)
+        .assert()
+        .success();
+    assert!(!hook.exists());
+
+    git(d, &["config", "core.hooksPath", ".githooks"]);
+    patrol().args(["hook", "install"]).arg(d).assert().success();
+    assert!(d.join(".githooks/pre-commit").exists());
+}
+
+fn is_hook(d: &Path) -> bool {
+    std::fs::read_to_string(d.join(".git/hooks/pre-commit"))
+        .is_ok_and(|s| s.contains("patrol") && s.contains("staged"))
+}
+
+/// Like `git_raw` but with the repository's own hooks enabled.
+fn git_raw_hooks(dir: &Path, args: &[&str]) -> std::process::Output {
+    Std::new("git")
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env_remove("GIT_INDEX_FILE")
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .expect("git runs")
+}
