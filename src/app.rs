@@ -211,7 +211,7 @@ fn write_report(mut report: Report, out: &OutputArgs) -> Result<()> {
 fn list_rules(args: RulesArgs) -> Result<i32> {
     let rules: Vec<Rule> = rules::load(&args.rules)?;
     // Compiling checks the user's regexes too.
-    Matcher::new(rules.clone(), MatcherOptions::default())?;
+    Matcher::new(rules.clone(), MatcherOptions::default())?.compile_all()?;
     let mut out = BufWriter::new(io::stdout().lock());
     match args.format {
         Format::Json | Format::Jsonl | Format::Sarif => {

@@ -8,6 +8,8 @@ pub mod checksum;
 pub mod decode;
 pub mod placeholder;
 
+use std::sync::OnceLock;
+
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Serialize;
@@ -67,9 +69,39 @@ pub struct MatcherOptions {
 
 struct CompiledRule {
     rule: Rule,
-    regex: Regex,
-    secret_groups: Vec<usize>,
+    /// Compiled on the rule's first candidate: most runs (a pre-commit check of a small change)
+    /// never need most rules, and compiling all of them would dominate start-up.
+    regex: OnceLock<Regex>,
+    secret_groups: OnceLock<Vec<usize>>,
     kind: Option<TokenKind>,
+}
+
+impl CompiledRule {
+    fn build(pattern: &str) -> Result<Regex, regex::Error> {
+        RegexBuilder::new(pattern)
+            .unicode(false)
+            .size_limit(1 << 22)
+            .build()
+    }
+
+    fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            // The pattern was checked when the matcher was built.
+            Self::build(&self.rule.regex)
+                .unwrap_or_else(|_| Regex::new("[^\\s\\S]").expect("empty regex"))
+        })
+    }
+
+    fn secret_groups(&self) -> &[usize] {
+        self.secret_groups.get_or_init(|| {
+            self.regex()
+                .capture_names()
+                .enumerate()
+                .filter(|(_, n)| n.is_some_and(|n| n.starts_with("secret")))
+                .map(|(i, _)| i)
+                .collect()
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,20 +138,16 @@ impl Matcher {
         };
         let mut compiled = Vec::with_capacity(rules.len());
         for (index, rule) in rules.into_iter().enumerate() {
-            let regex = RegexBuilder::new(&rule.regex)
+            // Check the pattern now (parsing is cheap); compile it on first use.
+            regex_syntax::ParserBuilder::new()
                 .unicode(false)
-                .size_limit(1 << 22)
+                .utf8(false)
                 .build()
+                .parse(&rule.regex)
                 .map_err(|e| RuleError::Regex {
                     id: rule.id.clone(),
-                    source: Box::new(e),
+                    source: Box::new(regex::Error::Syntax(e.to_string())),
                 })?;
-            let secret_groups = regex
-                .capture_names()
-                .enumerate()
-                .filter(|(_, n)| n.is_some_and(|n| n.starts_with("secret")))
-                .map(|(i, _)| i)
-                .collect();
             for lit in &rule.literals {
                 add(lit.as_bytes().to_vec(), Action::Rule(index));
                 if rule.encoded {
@@ -131,8 +159,8 @@ impl Matcher {
             let kind = rule.fixed_kind()?;
             compiled.push(CompiledRule {
                 rule,
-                regex,
-                secret_groups,
+                regex: OnceLock::new(),
+                secret_groups: OnceLock::new(),
                 kind,
             });
         }
@@ -155,8 +183,11 @@ impl Matcher {
             })
             .collect();
         let actions = placed;
+        // The SIMD prefilter does the scanning; a contiguous NFA confirms its candidates as well
+        // as a DFA would and builds in a fraction of the time (start-up matters to hooks).
         let prefilter = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
             .build(&literals)
             .map_err(|e| RuleError::Invalid {
                 id: "(prefilter)".into(),
@@ -169,6 +200,19 @@ impl Matcher {
             actions,
             options,
         })
+    }
+
+    /// Compiles every rule's regex now (scans compile them on first use), reporting the first
+    /// that cannot be built, e.g. one over the size limit.
+    pub fn compile_all(&self) -> Result<(), RuleError> {
+        for cr in &self.rules {
+            let regex = CompiledRule::build(&cr.rule.regex).map_err(|e| RuleError::Regex {
+                id: cr.rule.id.clone(),
+                source: Box::new(e),
+            })?;
+            let _ = cr.regex.set(regex);
+        }
+        Ok(())
     }
 
     /// The rules, in the order hits refer to them.
@@ -267,7 +311,7 @@ impl Matcher {
         }
         let window = &hay[lo..hi];
         let rel = lit_start - lo;
-        for caps in cr.regex.captures_iter(window) {
+        for caps in cr.regex().captures_iter(window) {
             let Some(whole) = caps.get(0) else { continue };
             if whole.start() > rel {
                 break;
@@ -276,7 +320,7 @@ impl Matcher {
                 continue;
             }
             let secret = cr
-                .secret_groups
+                .secret_groups()
                 .iter()
                 .find_map(|&g| caps.get(g))
                 .unwrap_or(whole);

@@ -7,7 +7,7 @@
 //! (blob, path), the earliest commit that introduced it, so a clean history costs one pass.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use git2::{ObjectType, Oid, Repository, Sort};
@@ -62,9 +62,108 @@ struct Pass {
     tips: Vec<Oid>,
     /// (blob, path) → introducing commit, when the scan already knows it (range mode).
     known: Option<HashMap<(Oid, String), Oid>>,
+    /// Raw trees read by the scan, kept for the attribution walk.
+    trees: HashMap<Oid, Box<[u8]>>,
+}
+
+/// Raw tree objects kept from the scan for the attribution walk, within a memory budget
+/// (beyond it the walk reads trees again through libgit2).
+struct TreeCache {
+    map: Mutex<HashMap<Oid, Box<[u8]>>>,
+    left: std::sync::atomic::AtomicUsize,
+}
+
+impl TreeCache {
+    const BUDGET: usize = 192 << 20;
+
+    fn new() -> TreeCache {
+        TreeCache {
+            map: Mutex::new(HashMap::new()),
+            left: std::sync::atomic::AtomicUsize::new(Self::BUDGET),
+        }
+    }
+
+    fn keep(&self, oid: Oid, raw: &[u8]) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let cost = raw.len() + 64;
+        if self
+            .left
+            .fetch_update(Relaxed, Relaxed, |l| l.checked_sub(cost))
+            .is_ok()
+        {
+            self.map
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(oid, raw.into());
+        }
+    }
+
+    fn into_map(self) -> HashMap<Oid, Box<[u8]>> {
+        self.map.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Calls `f(name, id, kind)` for each entry of a raw tree object; false if it is malformed.
+fn tree_entries(raw: &[u8], mut f: impl FnMut(&[u8], Oid, ObjectType)) -> bool {
+    let mut i = 0;
+    while i < raw.len() {
+        let Some(sp) = memchr::memchr(b' ', &raw[i..]) else {
+            return false;
+        };
+        let mode = &raw[i..i + sp];
+        let name_start = i + sp + 1;
+        let Some(nul) = memchr::memchr(0, &raw[name_start..]) else {
+            return false;
+        };
+        let id_start = name_start + nul + 1;
+        let Some(id) = raw
+            .get(id_start..id_start + 20)
+            .and_then(|b| Oid::from_bytes(b).ok())
+        else {
+            return false;
+        };
+        let kind = match mode {
+            b"40000" => ObjectType::Tree,
+            b"160000" => ObjectType::Commit,
+            _ => ObjectType::Blob,
+        };
+        f(&raw[name_start..name_start + nul], id, kind);
+        i = id_start + 20;
+    }
+    true
+}
+
+/// The entries of tree `oid`, from the cache or the repository.
+fn with_tree(
+    repo: &Repository,
+    cache: &HashMap<Oid, Box<[u8]>>,
+    oid: Oid,
+    f: impl FnMut(&[u8], Oid, ObjectType),
+) -> Result<(), git2::Error> {
+    let ok = match cache.get(&oid) {
+        Some(raw) => tree_entries(raw, f),
+        None => tree_entries(repo.odb()?.read(oid)?.data(), f),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(git2::Error::from_str("malformed tree object"))
+    }
+}
+
+/// libgit2 settings for reading every object once: no SHA-1 re-verification of each object
+/// read (as `git cat-file`; corruption still fails inflation and is reported) and no object
+/// cache (nothing is read twice, so it only costs allocations and locks).
+fn tune_libgit2() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        git2::opts::strict_hash_verification(false);
+        git2::opts::enable_caching(false);
+    });
 }
 
 pub fn scan_history(scanner: &Scanner, path: &Path, opts: &GitOptions) -> Result<(), GitError> {
+    tune_libgit2();
     let repo = open(path)?;
     let diag = scanner.diagnostics;
     if repo.is_shallow() {
@@ -153,6 +252,8 @@ fn scan_reachable(
     for t in &tips {
         walk.push(*t)?;
     }
+    let odb = repo.odb()?;
+    let cache = TreeCache::new();
     let mut seen_trees = HashSet::new();
     let mut blobs = HashSet::new();
     let mut gitlinks = 0usize;
@@ -176,57 +277,83 @@ fn scan_reachable(
             if !seen_trees.insert(t) {
                 continue;
             }
-            let tree = match repo.find_tree(t) {
-                Ok(tree) => tree,
+            let obj = match odb.read(t) {
+                Ok(o) => o,
                 Err(e) => {
                     diag.problem(format!("tree {t}"), e.message().to_string());
                     continue;
                 }
             };
-            for entry in tree.iter() {
-                match entry.kind() {
-                    Some(ObjectType::Tree) => stack.push(entry.id()),
-                    Some(ObjectType::Blob) => {
-                        blobs.insert(entry.id());
-                    }
-                    Some(ObjectType::Commit) => gitlinks += 1,
-                    _ => {}
+            cache.keep(t, obj.data());
+            let ok = tree_entries(obj.data(), |_, id, kind| match kind {
+                ObjectType::Tree => stack.push(id),
+                ObjectType::Blob => {
+                    blobs.insert(id);
                 }
+                _ => gitlinks += 1,
+            });
+            if !ok {
+                diag.problem(format!("tree {t}"), "malformed tree object");
             }
         }
     }
     if gitlinks > 0 {
         diag.note("submodules are not entered: scan each submodule's repository on its own");
     }
-    let blobs: Vec<Oid> = blobs.into_iter().collect();
-    let blob_hits = scan_blobs(scanner, git_dir, &blobs);
+    let blob_hits = scan_blobs(scanner, git_dir, blobs.into_iter().collect());
     Ok(Pass {
         blob_hits,
         tips,
         known: None,
+        trees: cache.into_map(),
     })
 }
 
-/// Scans blobs in parallel, one repository handle per worker.
-fn scan_blobs(scanner: &Scanner, git_dir: &Path, blobs: &[Oid]) -> HashMap<Oid, Vec<Located>> {
-    let found = Mutex::new(HashMap::new());
-    let lfs = std::sync::atomic::AtomicU64::new(0);
-    blobs.par_iter().for_each_init(
+/// Reads `oids` in parallel, in pack order (loose objects last) and in runs, so that each
+/// worker's delta-base cache serves the next object; one repository handle per worker.
+fn read_objects(
+    scanner: &Scanner,
+    git_dir: &Path,
+    mut oids: Vec<Oid>,
+    each: impl Fn(&Repository, Oid, ObjectType, &[u8]) + Sync,
+) {
+    let positions = super::packidx::pack_positions(&git_dir.join("objects"));
+    oids.sort_by_key(|o| (positions.get(o).copied().unwrap_or((u32::MAX, 0)), *o));
+    oids.dedup();
+    drop(positions);
+    oids.par_chunks(256).for_each_init(
         || Repository::open(git_dir).ok(),
-        |repo, oid| {
+        |repo, run| {
             let Some(repo) = repo else { return };
-            let blob = match repo.find_blob(*oid) {
-                Ok(b) => b,
+            let odb = match repo.odb() {
+                Ok(o) => o,
                 Err(e) => {
-                    scanner
+                    return scanner
                         .diagnostics
-                        .problem(format!("blob {oid}"), e.message().to_string());
-                    return;
+                        .problem("(object database)", e.message().to_string());
                 }
             };
-            scan_blob_bytes(scanner, *oid, blob.content(), &found, &lfs);
+            for oid in run {
+                match odb.read(*oid) {
+                    Ok(obj) => each(repo, *oid, obj.kind(), obj.data()),
+                    Err(e) => scanner
+                        .diagnostics
+                        .problem(format!("object {oid}"), e.message().to_string()),
+                }
+            }
         },
     );
+}
+
+/// Scans blobs in parallel.
+fn scan_blobs(scanner: &Scanner, git_dir: &Path, blobs: Vec<Oid>) -> HashMap<Oid, Vec<Located>> {
+    let found = Mutex::new(HashMap::new());
+    let lfs = std::sync::atomic::AtomicU64::new(0);
+    read_objects(scanner, git_dir, blobs, |_, oid, kind, data| {
+        if kind == ObjectType::Blob {
+            scan_blob_bytes(scanner, oid, data, &found, &lfs);
+        }
+    });
     lfs_note(scanner, &lfs);
     found.into_inner().unwrap_or_else(|e| e.into_inner())
 }
@@ -274,53 +401,26 @@ fn scan_all_objects(
         oids.push(*oid);
         true
     })?;
-    oids.sort();
-    oids.dedup();
     let found = Mutex::new(HashMap::new());
     let commits = Mutex::new(Vec::new());
+    let cache = TreeCache::new();
     let lfs = std::sync::atomic::AtomicU64::new(0);
-    oids.par_iter().for_each_init(
-        || Repository::open(git_dir).ok(),
-        |repo, oid| {
-            let Some(repo) = repo else { return };
-            let odb = match repo.odb() {
-                Ok(o) => o,
-                Err(e) => {
-                    scanner
-                        .diagnostics
-                        .problem(format!("object {oid}"), e.message().to_string());
-                    return;
-                }
-            };
-            let obj = match odb.read(*oid) {
-                Ok(o) => o,
-                Err(e) => {
-                    scanner
-                        .diagnostics
-                        .problem(format!("object {oid}"), e.message().to_string());
-                    return;
-                }
-            };
-            match obj.kind() {
-                ObjectType::Blob => scan_blob_bytes(scanner, *oid, obj.data(), &found, &lfs),
-                ObjectType::Commit => {
-                    let msg = raw_message(obj.data());
-                    scan_message(scanner, repo, "commit-message", *oid, msg);
-                    commits.lock().unwrap_or_else(|e| e.into_inner()).push(*oid);
-                }
-                ObjectType::Tag => {
-                    scan_message(scanner, repo, "tag-message", *oid, raw_message(obj.data()));
-                }
-                _ => {}
-            }
-        },
-    );
+    read_objects(scanner, git_dir, oids, |repo, oid, kind, data| match kind {
+        ObjectType::Blob => scan_blob_bytes(scanner, oid, data, &found, &lfs),
+        ObjectType::Commit => {
+            scan_message(scanner, repo, "commit-message", oid, raw_message(data));
+            commits.lock().unwrap_or_else(|e| e.into_inner()).push(oid);
+        }
+        ObjectType::Tag => scan_message(scanner, repo, "tag-message", oid, raw_message(data)),
+        ObjectType::Tree => cache.keep(oid, data),
+        _ => {}
+    });
     lfs_note(scanner, &lfs);
-    let tips = commits.into_inner().unwrap_or_else(|e| e.into_inner());
     Ok(Pass {
         blob_hits: found.into_inner().unwrap_or_else(|e| e.into_inner()),
-        tips,
+        tips: commits.into_inner().unwrap_or_else(|e| e.into_inner()),
         known: None,
+        trees: cache.into_map(),
     })
 }
 
@@ -380,12 +480,12 @@ fn scan_range(
                 .or_insert(commit.id());
         }
     }
-    let blobs: Vec<Oid> = blobs.into_iter().collect();
-    let blob_hits = scan_blobs(scanner, git_dir, &blobs);
+    let blob_hits = scan_blobs(scanner, git_dir, blobs.into_iter().collect());
     Ok(Pass {
         blob_hits,
         tips,
         known: Some(known),
+        trees: HashMap::new(),
     })
 }
 
@@ -480,7 +580,7 @@ fn attribute_and_record(scanner: &Scanner, repo: &Repository, pass: Pass) -> Res
     let targets: HashSet<Oid> = pass.blob_hits.keys().copied().collect();
     let introduced = match pass.known {
         Some(k) => k,
-        None => first_introductions(scanner, repo, &pass.tips, &targets)?,
+        None => first_introductions(scanner, repo, &pass.trees, &pass.tips, &targets)?,
     };
     let head_tree = repo.head().and_then(|h| h.peel_to_tree()).ok();
     let mut infos: HashMap<Oid, Option<CommitInfo>> = HashMap::new();
@@ -549,9 +649,11 @@ fn record_blob(
 
 /// Oldest-first walk from `tips`: the first commit whose tree holds each target blob at each
 /// path. A subtree already seen at the same path holds nothing new and is not entered again.
+/// Paths are interned, and built only for subtrees and target blobs.
 fn first_introductions(
     scanner: &Scanner,
     repo: &Repository,
+    trees: &HashMap<Oid, Box<[u8]>>,
     tips: &[Oid],
     targets: &HashSet<Oid>,
 ) -> Result<HashMap<(Oid, String), Oid>, GitError> {
@@ -564,30 +666,47 @@ fn first_introductions(
                 .problem(format!("commit {t}"), e.message().to_string());
         }
     }
-    let mut seen: HashSet<(Oid, PathBuf)> = HashSet::new();
+    let mut paths: Vec<String> = vec![String::new()];
+    let mut path_ids: HashMap<String, u32> = HashMap::new();
+    let mut seen: HashSet<(Oid, u32)> = HashSet::new();
     let mut out = HashMap::new();
+    let join = |prefix: &str, name: &[u8]| {
+        let name = String::from_utf8_lossy(name);
+        if prefix.is_empty() {
+            name.into_owned()
+        } else {
+            format!("{prefix}/{name}")
+        }
+    };
     for oid in walk {
         let Ok(commit) = oid.and_then(|o| repo.find_commit(o)) else {
             continue;
         };
-        let mut stack = vec![(commit.tree_id(), PathBuf::new())];
-        while let Some((t, prefix)) = stack.pop() {
-            if !seen.insert((t, prefix.clone())) {
+        let mut stack = vec![(commit.tree_id(), 0u32)];
+        while let Some((t, prefix_id)) = stack.pop() {
+            if !seen.insert((t, prefix_id)) {
                 continue;
             }
-            let Ok(tree) = repo.find_tree(t) else {
-                continue;
-            };
-            for entry in tree.iter() {
-                let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-                match entry.kind() {
-                    Some(ObjectType::Tree) => stack.push((entry.id(), prefix.join(&name))),
-                    Some(ObjectType::Blob) if targets.contains(&entry.id()) => {
-                        let path = prefix.join(&name).to_string_lossy().replace('\\', "/");
-                        out.entry((entry.id(), path)).or_insert(commit.id());
-                    }
-                    _ => {}
+            let prefix = paths[prefix_id as usize].clone();
+            let read = with_tree(repo, trees, t, |name, id, kind| match kind {
+                ObjectType::Tree => {
+                    let path = join(&prefix, name);
+                    let next = paths.len() as u32;
+                    let pid = *path_ids.entry(path.clone()).or_insert_with(|| {
+                        paths.push(path);
+                        next
+                    });
+                    stack.push((id, pid));
                 }
+                ObjectType::Blob if targets.contains(&id) => {
+                    out.entry((id, join(&prefix, name))).or_insert(commit.id());
+                }
+                _ => {}
+            });
+            if let Err(e) = read {
+                scanner
+                    .diagnostics
+                    .problem(format!("tree {t}"), e.message().to_string());
             }
         }
     }
@@ -609,6 +728,21 @@ mod tests {
             rfc3339(git2::Time::new(951_782_400, -300)),
             "2000-02-28T19:00:00-05:00"
         );
+    }
+
+    #[test]
+    fn raw_trees_parse() {
+        let id = [7u8; 20];
+        let mut raw = b"100644 a.txt\0".to_vec();
+        raw.extend_from_slice(&id);
+        raw.extend_from_slice(b"40000 dir\0");
+        raw.extend_from_slice(&id);
+        let mut got = Vec::new();
+        assert!(tree_entries(&raw, |n, o, k| got.push((n.to_vec(), o, k))));
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0, b"a.txt");
+        assert_eq!(got[1].2, ObjectType::Tree);
+        assert!(!tree_entries(&raw[..raw.len() - 3], |_, _, _| {}));
     }
 
     #[test]

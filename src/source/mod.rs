@@ -4,5 +4,6 @@
 
 pub mod files;
 pub mod git;
+mod packidx;
 pub mod reader;
 pub mod staged;
