@@ -8,13 +8,15 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::cli::{
-    Cli, ColorChoice, Command, ContentArgs, DetectArgs, GitArgs, HookAction, OutputArgs, RulesArgs,
-    ScanArgs, StagedArgs,
+    Cli, ColorChoice, Command, ContentArgs, DetectArgs, GitArgs, HookAction, IncidentArgs,
+    OutputArgs, RespondArgs, RevokeArgs, RulesArgs, ScanArgs, StagedArgs, StepsArgs, VerifyArgs,
 };
 use crate::diagnostics::Diagnostics;
 use crate::finding::{Finding, SourceKind};
+use crate::github::ClientConfig;
 use crate::matcher::{Matcher, MatcherOptions};
 use crate::report::{Format, Report};
+use crate::respond::{self, RespondOptions};
 use crate::rules::{self, Rule};
 use crate::scan::Scanner;
 use crate::source::files::{self, WalkOptions};
@@ -24,6 +26,10 @@ use crate::source::staged;
 
 /// Exit code for usage and fatal errors.
 pub const EXIT_ERROR: i32 = 2;
+/// Exit code when a live secret was found (`--verify`).
+pub const EXIT_LIVE: i32 = 3;
+/// Exit code when a revocation failed.
+pub const EXIT_REVOKE_FAILED: i32 = 4;
 
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
@@ -31,6 +37,10 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Git(args) => git_history(args),
         Command::Staged(args) => staged(args),
         Command::Hook(args) => hook(args.action),
+        Command::Verify(args) => verify(args),
+        Command::Revoke(args) => revoke(args),
+        Command::Steps(args) => steps(args),
+        Command::Incident(args) => incident(args),
         Command::Rules(args) => list_rules(args),
     }
 }
@@ -41,6 +51,7 @@ fn run_scan(
     detect: &DetectArgs,
     output: &OutputArgs,
     content: &ContentArgs,
+    respond_args: &RespondArgs,
     feed: impl FnOnce(&Scanner) -> Result<()>,
 ) -> Result<(i32, Vec<Finding>)> {
     if let Some(n) = content.threads {
@@ -62,6 +73,7 @@ fn run_scan(
     let mut findings = scanner.finish();
     findings.retain(|f| f.confidence >= detect.min_confidence);
     let (stats, problems) = diagnostics.finish();
+    let outcome = respond::respond(&mut findings, &respond_options(respond_args, output.quiet))?;
     let report = Report {
         findings: &findings,
         stats: &stats,
@@ -71,12 +83,107 @@ fn run_scan(
         color: false,
     };
     write_report(report, output)?;
-    let code = if findings.is_empty() {
+    let code = if outcome.any_failed {
+        EXIT_REVOKE_FAILED
+    } else if outcome.any_live {
+        EXIT_LIVE
+    } else if findings.is_empty() {
         0
     } else {
         i32::from(output.exit_code)
     };
     Ok((code, findings))
+}
+
+fn respond_options(a: &RespondArgs, quiet: bool) -> RespondOptions {
+    RespondOptions {
+        verify: a.verify,
+        only_live: a.only_live,
+        revoke: a.revoke,
+        yes: a.yes,
+        dry_run: a.dry_run,
+        steps: a.steps,
+        audit_log: a.audit_log.clone(),
+        client: ClientConfig {
+            api_url: a.api_url.clone(),
+            timeout: std::time::Duration::from_secs(a.api_timeout.max(1)),
+            retries: a.api_retries,
+            ..ClientConfig::default()
+        },
+        interval: std::time::Duration::from_millis(a.api_interval),
+        quiet,
+    }
+}
+
+fn no_content() -> ContentArgs {
+    ContentArgs {
+        binary: false,
+        threads: None,
+    }
+}
+
+/// Scans standard input (or `paths`) and responds as `respond` says.
+fn respond_to_text(
+    paths: &[PathBuf],
+    respond: &RespondArgs,
+    detect: &DetectArgs,
+    output: &OutputArgs,
+) -> Result<(i32, Vec<Finding>)> {
+    let paths = paths.to_vec();
+    run_scan(detect, output, &no_content(), respond, |scanner| {
+        if paths.is_empty() {
+            scanner.scan_input(SourceKind::Stdin, "-", io::stdin().lock(), None);
+        } else {
+            files::scan_paths(scanner, &paths, &WalkOptions::default())?;
+        }
+        Ok(())
+    })
+}
+
+fn verify(mut args: VerifyArgs) -> Result<i32> {
+    args.respond.verify = true;
+    Ok(respond_to_text(&[], &args.respond, &args.detect, &args.output)?.0)
+}
+
+fn revoke(mut args: RevokeArgs) -> Result<i32> {
+    args.respond.revoke = true;
+    Ok(respond_to_text(&[], &args.respond, &args.detect, &args.output)?.0)
+}
+
+fn incident(mut args: IncidentArgs) -> Result<i32> {
+    args.respond.verify = true;
+    args.respond.revoke = true;
+    let (code, findings) = respond_to_text(&args.paths, &args.respond, &args.detect, &args.output)?;
+    if !args.output.quiet {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "\n== What was done ==");
+        if findings.is_empty() {
+            let _ = writeln!(err, "No GitHub credentials found.");
+        }
+        for f in &findings {
+            let verified = f
+                .verification
+                .as_ref()
+                .map_or("not verified".to_string(), |v| v.describe());
+            let revoked = f
+                .revocation
+                .as_ref()
+                .map_or("not revoked".to_string(), |r| r.describe());
+            let _ = writeln!(
+                err,
+                "{}  {}: {verified}; {revoked}",
+                f.secret.redacted(),
+                f.kind.describe()
+            );
+        }
+    }
+    Ok(code)
+}
+
+fn steps(args: StepsArgs) -> Result<i32> {
+    let host = crate::remediate::Host::new(crate::github::client::web_host(&args.api_url));
+    print!("{}", crate::remediate::create_steps(args.kind, &host));
+    Ok(0)
 }
 
 fn scan(args: ScanArgs) -> Result<i32> {
@@ -91,13 +198,19 @@ fn scan(args: ScanArgs) -> Result<i32> {
         follow: args.walk.follow,
         max_file_size: args.walk.max_file_size,
     };
-    let (code, _) = run_scan(&args.detect, &args.output, &args.content, |scanner| {
-        if !stdin.is_empty() {
-            scanner.scan_input(SourceKind::Stdin, "-", io::stdin().lock(), None);
-        }
-        files::scan_paths(scanner, &paths, &walk)?;
-        Ok(())
-    })?;
+    let (code, _) = run_scan(
+        &args.detect,
+        &args.output,
+        &args.content,
+        &args.respond,
+        |scanner| {
+            if !stdin.is_empty() {
+                scanner.scan_input(SourceKind::Stdin, "-", io::stdin().lock(), None);
+            }
+            files::scan_paths(scanner, &paths, &walk)?;
+            Ok(())
+        },
+    )?;
     Ok(code)
 }
 
@@ -108,22 +221,30 @@ fn git_history(args: GitArgs) -> Result<i32> {
         since: args.since.clone(),
         range: args.range.clone(),
     };
-    let (code, _) = run_scan(&args.detect, &args.output, &args.content, |scanner| {
-        git::scan_history(scanner, &args.repo, &opts)?;
-        Ok(())
-    })?;
+    let (code, _) = run_scan(
+        &args.detect,
+        &args.output,
+        &args.content,
+        &args.respond,
+        |scanner| {
+            git::scan_history(scanner, &args.repo, &opts)?;
+            Ok(())
+        },
+    )?;
     Ok(code)
 }
 
 fn staged(args: StagedArgs) -> Result<i32> {
-    let content = ContentArgs {
-        binary: false,
-        threads: None,
-    };
-    let (code, findings) = run_scan(&args.detect, &args.output, &content, |scanner| {
-        staged::scan_staged(scanner, &args.repo)?;
-        Ok(())
-    })?;
+    let (code, findings) = run_scan(
+        &args.detect,
+        &args.output,
+        &no_content(),
+        &args.respond,
+        |scanner| {
+            staged::scan_staged(scanner, &args.repo)?;
+            Ok(())
+        },
+    )?;
     if !findings.is_empty() && !args.output.quiet {
         print_staged_help(&findings);
     }

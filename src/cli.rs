@@ -15,7 +15,8 @@ use crate::rules::Confidence;
     about = "Find leaked GitHub credentials in files, git history and CI logs",
     long_about = "Find leaked GitHub credentials (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_, legacy \
 tokens, and values assigned to GitHub credential names) in files, and help put a leak right.\n\n\
-Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 usage or fatal error."
+Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 usage or fatal error, 3 a live \
+secret was found (--verify), 4 a revocation failed."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,8 +33,97 @@ pub enum Command {
     Staged(StagedArgs),
     /// Install or remove the git pre-commit hook that runs `patrol staged`
     Hook(HookArgs),
+    /// Check whether tokens read from standard input are live (never from the command line)
+    Verify(VerifyArgs),
+    /// Revoke the GitHub tokens found in standard input (a chat message, a log excerpt)
+    Revoke(RevokeArgs),
+    /// Print the steps to create and roll out a replacement for a token kind
+    Steps(StepsArgs),
+    /// "I pasted a token in chat": find, verify, revoke (after one confirmation) and explain
+    Incident(IncidentArgs),
     /// List the detection rules
     Rules(RulesArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Respond (these contact GitHub; nothing is sent without them)")]
+pub struct RespondArgs {
+    /// Check each distinct secret with GitHub (live, dead, unknown, unverifiable)
+    #[arg(long)]
+    pub verify: bool,
+    /// Report only live secrets (implies --verify)
+    #[arg(long)]
+    pub only_live: bool,
+    /// Revoke the secrets found, after listing them and asking on the terminal (see --yes)
+    #[arg(long)]
+    pub revoke: bool,
+    /// Revoke without asking
+    #[arg(long)]
+    pub yes: bool,
+    /// Show what --revoke would do and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the steps to create and roll out a replacement for each finding
+    #[arg(long)]
+    pub steps: bool,
+    /// Append one JSON line per verification and revocation to FILE (never the secret)
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3)
+    #[arg(long, value_name = "URL", default_value = crate::github::client::DEFAULT_API_URL)]
+    pub api_url: String,
+    /// Least time between two verification requests, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 250)]
+    pub api_interval: u64,
+    /// Seconds before a GitHub request times out
+    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    pub api_timeout: u64,
+    /// Retries of a request after a network error, 5xx or rate limit
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub api_retries: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub respond: RespondArgs,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    pub respond: RespondArgs,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StepsArgs {
+    /// classic-pat, fine-grained-pat, oauth, user-to-server, installation, refresh,
+    /// legacy-installation, legacy-hex or generic
+    #[arg(value_name = "KIND", value_parser = parse_kind)]
+    pub kind: crate::rules::TokenKind,
+    /// GitHub API base URL, for GitHub Enterprise Server links
+    #[arg(long, value_name = "URL", default_value = crate::github::client::DEFAULT_API_URL)]
+    pub api_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentArgs {
+    /// Files to read (a chat export such as a Slack JSON export); standard input by default
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub respond: RespondArgs,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +146,8 @@ pub struct GitArgs {
     #[command(flatten)]
     pub content: ContentArgs,
     #[command(flatten)]
+    pub respond: RespondArgs,
+    #[command(flatten)]
     pub detect: DetectArgs,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -66,6 +158,8 @@ pub struct StagedArgs {
     /// The repository
     #[arg(default_value = ".")]
     pub repo: PathBuf,
+    #[command(flatten)]
+    pub respond: RespondArgs,
     #[command(flatten)]
     pub detect: DetectArgs,
     #[command(flatten)]
@@ -106,6 +200,8 @@ pub struct ScanArgs {
     pub walk: WalkArgs,
     #[command(flatten)]
     pub content: ContentArgs,
+    #[command(flatten)]
+    pub respond: RespondArgs,
     #[command(flatten)]
     pub detect: DetectArgs,
     #[command(flatten)]
@@ -192,6 +288,10 @@ pub struct RulesArgs {
     /// Output format (text or json)
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: Format,
+}
+
+fn parse_kind(s: &str) -> Result<crate::rules::TokenKind, String> {
+    s.parse()
 }
 
 fn parse_confidence(s: &str) -> Result<Confidence, String> {

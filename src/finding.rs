@@ -8,6 +8,7 @@ use std::fmt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::github::{Revocation, Verification};
 use crate::matcher::{Checksum, Encoding, Hit};
 use crate::rules::{Confidence, TokenKind};
 
@@ -141,6 +142,10 @@ pub struct Finding {
     pub confidence: Confidence,
     pub checksum: Checksum,
     pub locations: Vec<Location>,
+    /// Set by `--verify` (and before revoking).
+    pub verification: Option<Verification>,
+    /// Set by `--revoke`.
+    pub revocation: Option<Revocation>,
 }
 
 /// Gathers hits from any number of sources and threads (behind a lock) into findings.
@@ -163,6 +168,8 @@ impl Collector {
                 confidence: hit.confidence,
                 checksum: hit.checksum,
                 locations: Vec::new(),
+                verification: None,
+                revocation: None,
             });
         // The surest rule names the finding when several found the same secret.
         if (hit.confidence, hit.checksum) > (finding.confidence, finding.checksum) {

@@ -6,13 +6,18 @@
 //! validator; hits are gathered into [`finding`]s deduplicated by secret; a [`report`] writes them.
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod diagnostics;
 pub mod finding;
+pub mod github;
 pub mod hook;
 pub mod matcher;
+pub mod remediate;
 pub mod report;
+pub mod respond;
 pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod template;
+pub mod time;

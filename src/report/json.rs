@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::Report;
 use crate::diagnostics::{Problem, Stats};
 use crate::finding::{Finding, Location};
+use crate::github::{Revocation, Verification};
 use crate::matcher::Encoding;
 
 #[derive(Serialize)]
@@ -41,6 +42,10 @@ struct FindingOut<'a> {
     checksum: &'a str,
     secret: String,
     fingerprint: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<&'a Verification>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revocation: Option<&'a Revocation>,
     locations: &'a [Location],
 }
 
@@ -58,6 +63,12 @@ struct LineOut<'a> {
     column: u64,
     offset: u64,
     decoded: &'a [Encoding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revocation: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    git: Option<&'a crate::finding::GitContext>,
 }
 
 fn finding_out<'a>(f: &'a Finding, show: bool) -> FindingOut<'a> {
@@ -68,6 +79,8 @@ fn finding_out<'a>(f: &'a Finding, show: bool) -> FindingOut<'a> {
         checksum: f.checksum.as_str(),
         secret: f.secret.display(show),
         fingerprint: &f.fingerprint,
+        verification: f.verification.as_ref(),
+        revocation: f.revocation.as_ref(),
         locations: &f.locations,
     }
 }
@@ -112,6 +125,9 @@ pub fn write_lines(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                 column: l.column,
                 offset: l.offset,
                 decoded: &l.decoded,
+                verification: f.verification.as_ref().map(|v| v.status()),
+                revocation: f.revocation.as_ref().map(|r| r.status()),
+                git: l.git.as_ref(),
             };
             serde_json::to_writer(&mut *out, &line)?;
             writeln!(out)?;

@@ -98,7 +98,9 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                     "kind": f.kind.as_str(),
                     "confidence": f.confidence.as_str(),
                     "checksum": f.checksum.as_str(),
-                    "decoded": l.decoded
+                    "decoded": l.decoded,
+                    "verification": f.verification.as_ref().map(|v| v.status()),
+                    "revocation": f.revocation.as_ref().map(|r| r.status())
                 }
             }));
         }

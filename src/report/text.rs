@@ -38,6 +38,18 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             checksum
         )?;
         writeln!(out, "    fingerprint {}", &f.fingerprint[..16])?;
+        if let Some(v) = &f.verification {
+            let text = v.describe();
+            let painted = if v.is_live() {
+                st.paint("1;31", &text)
+            } else {
+                text
+            };
+            writeln!(out, "    verified: {painted}")?;
+        }
+        if let Some(r) = &f.revocation {
+            writeln!(out, "    revocation: {}", r.describe())?;
+        }
         for l in &f.locations {
             let via = if l.decoded.is_empty() {
                 String::new()

@@ -496,34 +496,9 @@ fn commit_info(repo: &Repository, oid: Oid) -> Option<CommitInfo> {
         id: oid.to_string(),
         author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
         email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
-        date: rfc3339(author.when()),
+        date: crate::time::rfc3339(author.when().seconds(), author.when().offset_minutes()),
         summary: String::from_utf8_lossy(c.summary_bytes().unwrap_or(b"")).into_owned(),
     })
-}
-
-/// `2024-05-01T12:34:56+02:00` from a git time (civil-from-days, no time zone database needed).
-fn rfc3339(t: git2::Time) -> String {
-    let offset = i64::from(t.offset_minutes());
-    let secs = t.seconds() + offset * 60;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let sign = if offset < 0 { '-' } else { '+' };
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        offset.abs() / 60,
-        offset.abs() % 60
-    )
 }
 
 /// Scans a commit or tag message and records its hits right away (the location is the object).
@@ -716,19 +691,6 @@ fn first_introductions(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_rfc3339_with_offset() {
-        assert_eq!(rfc3339(git2::Time::new(0, 0)), "1970-01-01T00:00:00+00:00");
-        assert_eq!(
-            rfc3339(git2::Time::new(1_700_000_000, 120)),
-            "2023-11-15T00:13:20+02:00"
-        );
-        assert_eq!(
-            rfc3339(git2::Time::new(951_782_400, -300)),
-            "2000-02-28T19:00:00-05:00"
-        );
-    }
 
     #[test]
     fn raw_trees_parse() {

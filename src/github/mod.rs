@@ -1,0 +1,11 @@
+//! GitHub: the only module that touches the network, and only when the user asked (a flag such
+//! as `--verify` or `--revoke`, or a command such as `patrol revoke`). `client` owns HTTP,
+//! retries and rate limits; `verify` asks whether a token is live; `revoke` revokes.
+
+pub mod client;
+pub mod revoke;
+pub mod verify;
+
+pub use client::{ApiError, Client, ClientConfig};
+pub use revoke::Revocation;
+pub use verify::{Verification, Verifier};

@@ -1,0 +1,228 @@
+//! Responding to findings: verify each distinct secret, keep only live ones if asked, list what
+//! would be revoked and ask once (on a terminal, or `--yes`), revoke, and print the steps to
+//! replace each revoked token. Nothing is sent unless the user asked for verification or
+//! revocation, and `--dry-run` sends nothing at all.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::audit::AuditLog;
+use crate::finding::Finding;
+use crate::github::revoke::{self, Revocation};
+use crate::github::{ApiError, Client, ClientConfig, Verification, Verifier};
+use crate::remediate::{self, Host};
+
+#[derive(Debug, Clone, Default)]
+pub struct RespondOptions {
+    pub verify: bool,
+    pub only_live: bool,
+    pub revoke: bool,
+    /// Revoke without asking.
+    pub yes: bool,
+    pub dry_run: bool,
+    pub steps: bool,
+    pub audit_log: Option<PathBuf>,
+    pub client: ClientConfig,
+    /// Least time between two verification requests.
+    pub interval: Duration,
+    pub quiet: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Outcome {
+    pub any_live: bool,
+    pub any_failed: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RespondError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("cannot open the audit log {path}: {source}")]
+    Audit {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Asks a yes/no question on the terminal; `None` when there is no terminal to ask on.
+fn confirm(question: &str) -> Option<bool> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let tty = std::fs::File::open("/dev/tty").ok()?;
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::BufReader::new(tty).read_line(&mut answer).ok()?;
+    Some(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+fn say(quiet: bool, text: &str) {
+    if !quiet {
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
+    }
+}
+
+/// Verifies, revokes and explains, as `opts` asks; updates each finding's verification and
+/// revocation.
+pub fn respond(
+    findings: &mut Vec<Finding>,
+    opts: &RespondOptions,
+) -> Result<Outcome, RespondError> {
+    let mut outcome = Outcome::default();
+    let host = Host::new(crate::github::client::web_host(&opts.client.api_url));
+    // Revoking alone sends nothing before the user confirms; verification comes first only
+    // when asked for (`patrol incident` asks for it).
+    let wants_verify = (opts.verify || opts.only_live) && !opts.dry_run;
+    let wants_network = wants_verify || (opts.revoke && !opts.dry_run);
+    if !wants_network && !opts.revoke {
+        if opts.steps {
+            print_steps(findings.iter(), &host, opts.quiet);
+        }
+        return Ok(outcome);
+    }
+    let audit = match &opts.audit_log {
+        Some(p) => Some(AuditLog::open(p).map_err(|source| RespondError::Audit {
+            path: p.display().to_string(),
+            source,
+        })?),
+        None => None,
+    };
+    // The URL is checked (https, or http to loopback) before anything is sent.
+    let client = Client::new(opts.client.clone())?;
+    let mut verifier = Verifier::new(&client, opts.interval, audit.as_ref());
+
+    if wants_verify {
+        for f in findings.iter_mut() {
+            f.verification = Some(verifier.verify(&f.secret, f.kind));
+        }
+        outcome.any_live = findings
+            .iter()
+            .any(|f| f.verification.as_ref().is_some_and(Verification::is_live));
+        if opts.only_live {
+            findings.retain(|f| f.verification.as_ref().is_some_and(Verification::is_live));
+        }
+    }
+
+    if opts.revoke {
+        revoke_findings(findings, opts, &client, &mut verifier, audit.as_ref());
+        outcome.any_failed = findings
+            .iter()
+            .any(|f| matches!(f.revocation, Some(Revocation::Failed { .. })));
+        // A token still live after revocation is a live secret too.
+        outcome.any_live |= findings
+            .iter()
+            .any(|f| f.verification.as_ref().is_some_and(Verification::is_live));
+        let replaced = findings.iter().filter(|f| {
+            matches!(
+                f.revocation,
+                Some(Revocation::Revoked { .. } | Revocation::Submitted { .. })
+            )
+        });
+        if opts.steps {
+            print_steps(findings.iter(), &host, opts.quiet);
+        } else {
+            print_steps(replaced, &host, opts.quiet);
+        }
+    } else if opts.steps {
+        print_steps(findings.iter(), &host, opts.quiet);
+    }
+    Ok(outcome)
+}
+
+fn revoke_findings(
+    findings: &mut [Finding],
+    opts: &RespondOptions,
+    client: &Client,
+    verifier: &mut Verifier,
+    audit: Option<&AuditLog>,
+) {
+    // A token GitHub already rejects needs no revocation.
+    let targets: Vec<usize> = (0..findings.len())
+        .filter(|&i| findings[i].verification != Some(Verification::Dead))
+        .collect();
+    if targets.is_empty() {
+        say(opts.quiet, "patrol: nothing to revoke");
+        return;
+    }
+    let mut plan = format!("patrol: {} token(s) to revoke:", targets.len());
+    for &i in &targets {
+        let f = &findings[i];
+        let route = revoke::route(f.kind).unwrap_or("no revocation route");
+        let status = f
+            .verification
+            .as_ref()
+            .map_or("not verified", Verification::status);
+        plan.push_str(&format!(
+            "\n  {}  {} ({status}) via {route}",
+            f.secret.redacted(),
+            f.kind.describe()
+        ));
+        for l in f.locations.iter().take(3) {
+            plan.push_str(&format!("\n      {}:{}", l.path, l.line));
+        }
+        if f.locations.len() > 3 {
+            plan.push_str(&format!("\n      … and {} more", f.locations.len() - 3));
+        }
+    }
+    say(opts.quiet, &plan);
+    if opts.dry_run {
+        for &i in &targets {
+            let kind = findings[i].kind;
+            findings[i].revocation = Some(match revoke::route(kind) {
+                Some(route) => Revocation::Planned {
+                    route: route.to_string(),
+                },
+                None => Revocation::NotRevocable {
+                    reason: "GitHub offers no revocation route for this kind".into(),
+                },
+            });
+        }
+        say(opts.quiet, "patrol: dry run: nothing was sent");
+        return;
+    }
+    if !opts.yes {
+        match confirm("Revoke them now? This cannot be undone.") {
+            Some(true) => {}
+            Some(false) => return say(false, "patrol: nothing was revoked"),
+            None => {
+                return say(
+                    false,
+                    "patrol: nothing was revoked: no terminal to confirm on; pass --yes to revoke without asking",
+                );
+            }
+        }
+    }
+    let tokens: Vec<_> = targets
+        .iter()
+        .map(|&i| (&findings[i].secret, findings[i].kind))
+        .collect();
+    let results = revoke::revoke_all(client, verifier, &tokens, audit);
+    for (&i, (revocation, recheck)) in targets.iter().zip(results) {
+        findings[i].revocation = Some(revocation);
+        // What GitHub said afterwards is the latest truth about the token.
+        if recheck.is_some() {
+            findings[i].verification = recheck;
+        }
+    }
+}
+
+fn print_steps<'a>(findings: impl Iterator<Item = &'a Finding>, host: &Host, quiet: bool) {
+    if quiet {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    for f in findings {
+        let _ = writeln!(
+            err,
+            "\n== Replace {} ({}) ==\n{}",
+            f.secret.redacted(),
+            f.kind.describe(),
+            remediate::steps_for(f, host)
+        );
+    }
+}
