@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
+use crate::cli::{ArchiveArgs, LogsArgs};
 use crate::cli::{
     Cli, ColorChoice, Command, ContentArgs, DetectArgs, GitArgs, HookAction, IncidentArgs,
     OutputArgs, RespondArgs, RevokeArgs, RulesArgs, ScanArgs, StagedArgs, StepsArgs, VerifyArgs,
@@ -19,8 +20,10 @@ use crate::report::{Format, Report};
 use crate::respond::{self, RespondOptions};
 use crate::rules::{self, Rule};
 use crate::scan::Scanner;
+use crate::source::archive::{Archives, Limits};
 use crate::source::files::{self, WalkOptions};
 use crate::source::git::{self, GitOptions};
+use crate::source::logs;
 use crate::source::reader::DEFAULT_CHUNK;
 use crate::source::staged;
 
@@ -41,6 +44,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Revoke(args) => revoke(args),
         Command::Steps(args) => steps(args),
         Command::Incident(args) => incident(args),
+        Command::Logs(args) => logs_command(args),
         Command::Rules(args) => list_rules(args),
     }
 }
@@ -134,10 +138,47 @@ fn respond_to_text(
         if paths.is_empty() {
             scanner.scan_input(SourceKind::Stdin, "-", io::stdin().lock(), None);
         } else {
-            files::scan_paths(scanner, &paths, &WalkOptions::default())?;
+            files::scan_paths(scanner, &paths, &WalkOptions::default(), None)?;
         }
         Ok(())
     })
+}
+
+fn limits(a: &ArchiveArgs) -> Limits {
+    Limits {
+        max_total: a.max_archive_bytes,
+        max_ratio: a.max_archive_ratio.max(1),
+        max_depth: a.max_archive_depth.max(1),
+    }
+}
+
+fn logs_command(args: LogsArgs) -> Result<i32> {
+    if args.paths.is_empty() && args.github.is_none() {
+        anyhow::bail!(
+            "give log files, directories or archives, `-` for standard input, or --github OWNER/REPO"
+        );
+    }
+    let (stdin, paths): (Vec<PathBuf>, Vec<PathBuf>) = args
+        .paths
+        .iter()
+        .cloned()
+        .partition(|p| p.as_os_str() == "-");
+    let (code, _) = run_scan(
+        &args.detect,
+        &args.output,
+        &args.content,
+        &args.respond,
+        |scanner| {
+            let archives = Archives::new(limits(&args.archives), scanner.diagnostics);
+            if !stdin.is_empty() {
+                let ctx = crate::finding::LogContext::default();
+                logs::scan_log(scanner, "-", "-", &mut io::stdin().lock(), None, &ctx);
+            }
+            logs::scan_paths(scanner, &archives, &paths)?;
+            Ok(())
+        },
+    )?;
+    Ok(code)
 }
 
 fn verify(mut args: VerifyArgs) -> Result<i32> {
@@ -207,7 +248,9 @@ fn scan(args: ScanArgs) -> Result<i32> {
             if !stdin.is_empty() {
                 scanner.scan_input(SourceKind::Stdin, "-", io::stdin().lock(), None);
             }
-            files::scan_paths(scanner, &paths, &walk)?;
+            let archives = (!args.walk.no_archives)
+                .then(|| Archives::new(limits(&args.archives), scanner.diagnostics));
+            files::scan_paths(scanner, &paths, &walk, archives.as_ref())?;
             Ok(())
         },
     )?;

@@ -41,8 +41,62 @@ pub enum Command {
     Steps(StepsArgs),
     /// "I pasted a token in chat": find, verify, revoke (after one confirmation) and explain
     Incident(IncidentArgs),
+    /// Scan CI logs: files, directories, archives (GitHub run-log zips, .gz, .tar.gz), stdin,
+    /// or GitHub Actions run logs fetched with --github
+    Logs(LogsArgs),
     /// List the detection rules
     Rules(RulesArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Archives")]
+pub struct ArchiveArgs {
+    /// Most bytes decompressed from archives in one run (e.g. 500M, 8G)
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "8G")]
+    pub max_archive_bytes: u64,
+    /// Most decompressed bytes per compressed byte in any archive member
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub max_archive_ratio: u64,
+    /// Most levels of archives inside archives
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_archive_depth: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Log files, directories and archives; `-` reads standard input
+    pub paths: Vec<PathBuf>,
+    /// Fetch and scan the GitHub Actions run logs of OWNER/REPO (API token from GH_TOKEN or GITHUB_TOKEN)
+    #[arg(long, value_name = "OWNER/REPO")]
+    pub github: Option<String>,
+    /// Only this run (repeatable)
+    #[arg(long = "run", value_name = "ID", requires = "github")]
+    pub runs: Vec<u64>,
+    /// Only the N most recent runs
+    #[arg(long, value_name = "N", requires = "github")]
+    pub last: Option<usize>,
+    /// Only runs created on or after DATE (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", requires = "github")]
+    pub since: Option<String>,
+    /// Only runs on this branch
+    #[arg(long, value_name = "NAME", requires = "github")]
+    pub branch: Option<String>,
+    /// Only runs of this workflow file (e.g. ci.yml)
+    #[arg(long, value_name = "FILE", requires = "github")]
+    pub workflow: Option<String>,
+    /// Delete the logs of runs where a secret was found (asks first; see --yes)
+    #[arg(long, requires = "github")]
+    pub delete_leaking_logs: bool,
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
+    #[command(flatten)]
+    pub content: ContentArgs,
+    #[command(flatten)]
+    pub respond: RespondArgs,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -199,6 +253,8 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub walk: WalkArgs,
     #[command(flatten)]
+    pub archives: ArchiveArgs,
+    #[command(flatten)]
     pub content: ContentArgs,
     #[command(flatten)]
     pub respond: RespondArgs,
@@ -223,6 +279,9 @@ pub struct WalkArgs {
     /// Skip files larger than this (e.g. 500K, 20M, 1G)
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
+    /// Do not look inside .zip, .gz, .tar and .tar.gz files
+    #[arg(long)]
+    pub no_archives: bool,
 }
 
 #[derive(Debug, Args)]

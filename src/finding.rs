@@ -75,6 +75,8 @@ pub enum SourceKind {
     Git,
     /// The index: what is about to be committed.
     Staged,
+    /// A CI log (file, archive member, or downloaded GitHub Actions run log).
+    Log,
 }
 
 impl SourceKind {
@@ -84,6 +86,7 @@ impl SourceKind {
             SourceKind::Stdin => "stdin",
             SourceKind::Git => "git",
             SourceKind::Staged => "staged",
+            SourceKind::Log => "log",
         }
     }
 }
@@ -105,6 +108,32 @@ pub struct Location {
     /// For git history: the commit that introduced the text here, and whether it is still there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub git: Option<GitContext>,
+    /// For CI logs: archive, member, job, step, timestamp and run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<LogContext>,
+}
+
+/// Where in a CI log a location is. Fields are absent when unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct LogContext {
+    /// The archive the log came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive: Option<String>,
+    /// The member inside the archive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// The line's Actions timestamp (`2025-04-07T12:57:33.2904078Z`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    /// GitHub Actions run id and page, for downloaded logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_url: Option<String>,
 }
 
 /// Where in a repository's history a location is.

@@ -9,6 +9,9 @@ use crate::finding::{Collector, Finding, Location, SourceKind};
 use crate::matcher::{Hit, Matcher};
 use crate::source::reader::{self, Chunking, Located, Outcome};
 
+/// Files at least this big are memory-mapped (when they fit in one chunk).
+const MAP_MIN: u64 = 1 << 20;
+
 pub struct Scanner<'a> {
     pub matcher: &'a Matcher,
     pub diagnostics: &'a Diagnostics,
@@ -68,6 +71,39 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Like [`Scanner::scan_only`] for bytes already in memory: no copy.
+    pub fn scan_only_bytes(&self, data: &[u8]) -> Option<Vec<Located>> {
+        let mut hits = Vec::new();
+        match reader::scan_slice(self.matcher, data, self.skip_binary, |l| hits.push(l)) {
+            Outcome::Scanned(bytes) => {
+                self.diagnostics.scanned(bytes);
+                Some(hits)
+            }
+            Outcome::Binary => {
+                self.diagnostics.skipped_binary();
+                None
+            }
+        }
+    }
+
+    /// Scans a file: memory-mapped when it fits in one chunk and is big enough for mapping to
+    /// beat a copy, streamed otherwise (bounded memory for files of any size).
+    pub fn scan_file_only(
+        &self,
+        path: &str,
+        file: std::fs::File,
+        len: u64,
+    ) -> Option<Vec<Located>> {
+        if (MAP_MIN..=self.chunking.size as u64).contains(&len) {
+            // SAFETY: the map is read-only and dropped before returning; a file truncated
+            // meanwhile by another process is the one hazard, as for every mmap reader.
+            if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
+                return self.scan_only_bytes(&map);
+            }
+        }
+        self.scan_only(path, file, Some(len))
+    }
+
     /// Records a hit at `location`.
     pub fn record(&self, hit: Hit, location: Location) {
         let rule = &self.matcher.rule(hit.rule).id;
@@ -75,8 +111,8 @@ impl<'a> Scanner<'a> {
         c.add(hit, rule, location);
     }
 
-    /// Scans one input (`size_hint`: its length, when known). I/O errors are reported as problems with `path`; hits found before an
-    /// error are kept.
+    /// Scans one input (`size_hint`: its length, when known) and records its hits at `path`.
+    /// I/O errors are reported as problems with `path`; hits found before an error are kept.
     pub fn scan_input(
         &self,
         source: SourceKind,
@@ -84,29 +120,25 @@ impl<'a> Scanner<'a> {
         input: impl Read,
         size_hint: Option<u64>,
     ) {
-        let result = reader::scan_stream(
-            self.matcher,
-            input,
-            size_hint,
-            self.chunking,
-            self.skip_binary,
-            |l| {
-                let location = Location {
-                    source,
-                    path: path.to_string(),
-                    line: l.line,
-                    column: l.column,
-                    offset: l.offset,
-                    decoded: l.hit.decoded.clone(),
-                    git: None,
-                };
-                self.record(l.hit, location);
-            },
-        );
-        match result {
-            Ok(Outcome::Scanned(bytes)) => self.diagnostics.scanned(bytes),
-            Ok(Outcome::Binary) => self.diagnostics.skipped_binary(),
-            Err(e) => self.diagnostics.problem(path, format!("read error: {e}")),
+        if let Some(hits) = self.scan_only(path, input, size_hint) {
+            self.record_all(source, path, hits);
+        }
+    }
+
+    /// Records hits at `path`.
+    pub fn record_all(&self, source: SourceKind, path: &str, hits: Vec<Located>) {
+        for l in hits {
+            let location = Location {
+                source,
+                path: path.to_string(),
+                line: l.line,
+                column: l.column,
+                offset: l.offset,
+                decoded: l.hit.decoded.clone(),
+                git: None,
+                log: None,
+            };
+            self.record(l.hit, location);
         }
     }
 

@@ -176,7 +176,11 @@ impl Matcher {
                 let mut v = Vec::new();
                 for (inner, acts) in literals.iter().zip(&actions) {
                     for at in memchr::memmem::find_iter(outer, inner) {
-                        v.extend(acts.iter().map(|&a| (a, at)));
+                        for &a in acts {
+                            if !v.contains(&(a, at)) {
+                                v.push((a, at));
+                            }
+                        }
                     }
                 }
                 v
@@ -309,11 +313,21 @@ impl Matcher {
                 hi = lit_start + i;
             }
         }
-        let window = &hay[lo..hi];
-        let rel = lit_start - lo;
+        // Terminal colour codes can sit inside a token (CI logs): match on a copy of this
+        // window without them, mapping offsets back. Windows without ESC are used as they are.
+        let stripped = memchr::memchr(0x1B, &hay[lo..hi]).map(|_| strip_ansi(&hay[lo..hi], lo));
+        let lit_len = lit_end - lit_start;
+        let (window, rel, map): (&[u8], usize, Option<&[usize]>) = match &stripped {
+            Some((bytes, map)) => {
+                let rel = map.partition_point(|&o| o < lit_start);
+                (bytes, rel, Some(map))
+            }
+            None => (&hay[lo..hi], lit_start - lo, None),
+        };
         for caps in cr.regex().captures_iter(window) {
             let Some(whole) = caps.get(0) else { continue };
-            if whole.start() > rel {
+            // The match must overlap the literal that was found.
+            if whole.start() >= rel + lit_len {
                 break;
             }
             if whole.end() <= rel {
@@ -324,7 +338,8 @@ impl Matcher {
                 .iter()
                 .find_map(|&g| caps.get(g))
                 .unwrap_or(whole);
-            if let Some(hit) = self.confirm(index, secret.as_bytes(), lo + secret.start()) {
+            let offset = map.map_or(lo + secret.start(), |m| m[secret.start()]);
+            if let Some(hit) = self.confirm(index, secret.as_bytes(), offset) {
                 out.push(hit);
             }
             break;
@@ -370,6 +385,33 @@ impl Matcher {
     }
 }
 
+/// `text` without ANSI escape sequences (CSI such as `ESC[36;1m`, and two-byte escapes), with
+/// the offset in the input (`base` + index) of every byte kept.
+fn strip_ansi(text: &[u8], base: usize) -> (Vec<u8>, Vec<usize>) {
+    let mut out = Vec::with_capacity(text.len());
+    let mut map = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == 0x1B {
+            if text.get(i + 1) == Some(&b'[') {
+                // Parameters and intermediates, then one final byte in @..~.
+                let mut j = i + 2;
+                while j < text.len() && (0x20..=0x3F).contains(&text[j]) {
+                    j += 1;
+                }
+                i = (j + 1).min(text.len());
+            } else {
+                i = (i + 2).min(text.len());
+            }
+            continue;
+        }
+        out.push(text[i]);
+        map.push(base + i);
+        i += 1;
+    }
+    (out, map)
+}
+
 /// A value found by context (no prefix) that could be a credential: not a reference or
 /// placeholder, long and mixed enough to be random, and not shaped like a prefixed GitHub token
 /// (those rules, with their checksums, decide about such values).
@@ -402,6 +444,38 @@ mod tests {
             .map(|l| String::from_utf8_lossy(l))
             .collect();
         assert!(short.is_empty(), "literals under 4 bytes: {short:?}");
+    }
+
+    #[test]
+    fn tokens_split_or_wrapped_by_ansi_escapes_are_found_where_they_start() {
+        let mut mint = crate::template::Mint::new();
+        let m = Matcher::new(crate::rules::builtin().unwrap(), MatcherOptions::default()).unwrap();
+        let tok = mint.token("ghp").unwrap();
+        let cases = [
+            format!("2024-05-01T12:00:00.1234567Z Using token \x1b[32m{tok}\x1b[0m"),
+            format!(
+                "2024-05-01T12:00:00.1234567Z echo {}\x1b[0m\x1b[32m{}",
+                &tok[..12],
+                &tok[12..]
+            ),
+            format!(
+                "\x1b[36;1mexport GH_TOKEN=\x1b[0m {}\x1b[1;33m{}\x1b[0m (expires)",
+                &tok[..20],
+                &tok[20..]
+            ),
+        ];
+        for text in &cases {
+            let hits = m.scan(text.as_bytes());
+            assert_eq!(hits.len(), 1, "{text:?}");
+            assert_eq!(hits[0].secret, tok.as_bytes());
+            assert_eq!(
+                &text.as_bytes()[hits[0].offset..hits[0].offset + 4],
+                b"ghp_"
+            );
+        }
+        let (s, map) = strip_ansi(b"a\x1b[1;2mb\x1bXc", 10);
+        assert_eq!(s, b"abc");
+        assert_eq!(map, vec![10, 17, 20]);
     }
 
     #[test]

@@ -11,8 +11,10 @@ use ignore::WalkBuilder;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use rayon::prelude::*;
 
+use crate::diagnostics::Diagnostics;
 use crate::finding::SourceKind;
 use crate::scan::Scanner;
+use crate::source::archive::{self, Archives};
 
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
@@ -88,16 +90,30 @@ fn walker(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkBuilder, WalkErro
     Ok(b)
 }
 
-/// Walks `roots` and scans every file with `scanner`, in parallel.
+/// Walks `roots` and scans every file with `scanner`, in parallel; archives are opened when
+/// `archives` is given.
 pub fn scan_paths(
     scanner: &Scanner,
     roots: &[PathBuf],
     opts: &WalkOptions,
+    archives: Option<&Archives>,
+) -> Result<(), WalkError> {
+    for_each_file(scanner.diagnostics, roots, opts, |path| match archives {
+        Some(a) => scan_file_or_archive(scanner, a, path, opts),
+        None => scan_file(scanner, path, opts),
+    })
+}
+
+/// Walks `roots` and calls `each` for every file, in parallel.
+pub fn for_each_file(
+    diag: &Diagnostics,
+    roots: &[PathBuf],
+    opts: &WalkOptions,
+    each: impl Fn(&Path) + Sync,
 ) -> Result<(), WalkError> {
     if roots.is_empty() {
         return Ok(());
     }
-    let diag = scanner.diagnostics;
     let walk = walker(roots, opts)?.build();
     // The walk runs on its own thread, in order (stable error output), and hands over files in
     // batches; rayon scans the batches in parallel as they come.
@@ -131,18 +147,38 @@ pub fn scan_paths(
         });
         rx.into_iter()
             .par_bridge()
-            .for_each(|batch| batch.iter().for_each(|path| scan_file(scanner, path, opts)));
+            .for_each(|batch| batch.iter().for_each(|path| each(path)));
     });
     Ok(())
 }
 
-fn scan_file(scanner: &Scanner, path: &Path, opts: &WalkOptions) {
-    let diag = scanner.diagnostics;
-    let shown = path
-        .strip_prefix("./")
+/// How a path is shown: as walked, without a leading `./`.
+pub fn shown(path: &Path) -> String {
+    path.strip_prefix("./")
         .unwrap_or(path)
         .display()
-        .to_string();
+        .to_string()
+}
+
+fn scan_file_or_archive(scanner: &Scanner, archives: &Archives, path: &Path, opts: &WalkOptions) {
+    let name = shown(path);
+    let Some(kind) = archive::kind_of(&name) else {
+        return scan_file(scanner, path, opts);
+    };
+    if opts
+        .max_file_size
+        .is_some_and(|max| std::fs::metadata(path).is_ok_and(|m| m.len() > max))
+    {
+        return scanner.diagnostics.skipped_large();
+    }
+    archives.scan_file(path, &name, kind, &|member_path, _member, reader, size| {
+        scanner.scan_input(SourceKind::File, member_path, reader, size);
+    });
+}
+
+fn scan_file(scanner: &Scanner, path: &Path, opts: &WalkOptions) {
+    let diag = scanner.diagnostics;
+    let shown = shown(path);
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) => return diag.problem(shown, e.to_string()),
@@ -155,7 +191,9 @@ fn scan_file(scanner: &Scanner, path: &Path, opts: &WalkOptions) {
         Ok(m) => m.len(),
         Err(e) => return diag.problem(shown, e.to_string()),
     };
-    scanner.scan_input(SourceKind::File, &shown, file, Some(len));
+    if let Some(hits) = scanner.scan_file_only(&shown, file, len) {
+        scanner.record_all(SourceKind::File, &shown, hits);
+    }
 }
 
 fn walk_error_parts(e: &ignore::Error) -> (String, String) {

@@ -369,8 +369,7 @@ fn scan_blob_bytes(
         lfs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return;
     }
-    let label = format!("blob {oid}");
-    if let Some(hits) = scanner.scan_only(&label, data, Some(data.len() as u64)) {
+    if let Some(hits) = scanner.scan_only_bytes(data) {
         if !hits.is_empty() {
             found
                 .lock()
@@ -511,7 +510,7 @@ fn scan_message(
 ) {
     let short = &id.to_string()[..12];
     let path = format!("{object} {short}");
-    let Some(hits) = scanner.scan_only(&path, message, Some(message.len() as u64)) else {
+    let Some(hits) = scanner.scan_only_bytes(message) else {
         return;
     };
     if hits.is_empty() {
@@ -541,6 +540,7 @@ fn scan_message(
                 commit: commit.clone(),
                 in_head,
             }),
+            log: None,
         };
         scanner.record(l.hit, location);
     }
@@ -617,6 +617,7 @@ fn record_blob(
                 commit: commit.clone(),
                 in_head,
             }),
+            log: None,
         };
         scanner.record(l.hit.clone(), location);
     }

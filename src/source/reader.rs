@@ -19,7 +19,12 @@ pub struct Located {
     pub line: u64,
     pub column: u64,
     pub offset: u64,
+    /// The first bytes of the hit's line (for a log timestamp), when still in the buffer.
+    pub line_head: Vec<u8>,
 }
+
+/// Bytes of a line kept in [`Located::line_head`].
+const LINE_HEAD: usize = 48;
 
 pub enum Outcome {
     /// Scanned this many bytes.
@@ -64,6 +69,61 @@ impl Chunking {
     }
 }
 
+/// Scans `buf` (which starts at `buf_start` in its stream) and emits the hits that start in
+/// `own`, with line numbers counted from `lines` (newlines before `buf`, and where the line
+/// holding `buf[0]` starts).
+fn locate(
+    matcher: &Matcher,
+    buf: &[u8],
+    buf_start: u64,
+    own: std::ops::Range<usize>,
+    lines: (u64, u64),
+    emit: &mut impl FnMut(Located),
+) {
+    let (mut line, mut line_start) = lines;
+    let mut counted = 0usize;
+    for hit in matcher.scan(buf) {
+        if !own.contains(&hit.offset) {
+            continue;
+        }
+        let gap = &buf[counted..hit.offset];
+        line += memchr::memchr_iter(b'\n', gap).count() as u64;
+        if let Some(i) = memchr::memrchr(b'\n', gap) {
+            line_start = buf_start + (counted + i + 1) as u64;
+        }
+        counted = hit.offset;
+        let offset = buf_start + hit.offset as u64;
+        let head = line_start
+            .checked_sub(buf_start)
+            .map(|i| {
+                let i = i as usize;
+                buf[i..(i + LINE_HEAD).min(buf.len())].to_vec()
+            })
+            .unwrap_or_default();
+        emit(Located {
+            hit,
+            line: line + 1,
+            column: offset - line_start + 1,
+            offset,
+            line_head: head,
+        });
+    }
+}
+
+/// Scans bytes already in memory (a git blob, a mapped file) in one pass, without copying.
+pub fn scan_slice(
+    matcher: &Matcher,
+    data: &[u8],
+    skip_binary: bool,
+    mut emit: impl FnMut(Located),
+) -> Outcome {
+    if skip_binary && looks_binary(data) {
+        return Outcome::Binary;
+    }
+    locate(matcher, data, 0, 0..data.len(), (0, 0), &mut emit);
+    Outcome::Scanned(data.len() as u64)
+}
+
 /// Scans `input` chunk by chunk, calling `emit` for every hit in order of offset.
 /// `size_hint` (the file's length, when known) sizes the buffer so that a small file costs a
 /// small allocation.
@@ -106,27 +166,14 @@ pub fn scan_stream<R: Read>(
         }
         let own_end = if eof { buf.len() } else { own_start + chunk };
 
-        let mut line = lines_before;
-        let mut line_start = line_start_before;
-        let mut counted = 0usize;
-        for hit in matcher.scan(&buf) {
-            if hit.offset < own_start || hit.offset >= own_end {
-                continue;
-            }
-            let gap = &buf[counted..hit.offset];
-            line += memchr::memchr_iter(b'\n', gap).count() as u64;
-            if let Some(i) = memchr::memrchr(b'\n', gap) {
-                line_start = buf_start + (counted + i + 1) as u64;
-            }
-            counted = hit.offset;
-            let offset = buf_start + hit.offset as u64;
-            emit(Located {
-                hit,
-                line: line + 1,
-                column: offset - line_start + 1,
-                offset,
-            });
-        }
+        locate(
+            matcher,
+            &buf,
+            buf_start,
+            own_start..own_end,
+            (lines_before, line_start_before),
+            &mut emit,
+        );
         if eof {
             return Ok(Outcome::Scanned(buf_start + buf.len() as u64));
         }

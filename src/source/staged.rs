@@ -64,7 +64,7 @@ pub fn scan_staged(scanner: &Scanner, path: &Path) -> Result<(), GitError> {
             }
         };
         let data = blob.content();
-        let Some(hits) = scanner.scan_only(&shown, data, Some(data.len() as u64)) else {
+        let Some(hits) = scanner.scan_only_bytes(data) else {
             continue;
         };
         for l in hits {
@@ -79,6 +79,7 @@ pub fn scan_staged(scanner: &Scanner, path: &Path) -> Result<(), GitError> {
                 offset: l.offset,
                 decoded: l.hit.decoded.clone(),
                 git: None,
+                log: None,
             };
             scanner.record(l.hit, location);
         }

@@ -1,0 +1,206 @@
+//! CI logs: log files, directories, standard input and archives (GitHub's run-log zip layout —
+//! `N_job.txt` at the top, `job/N_step.txt` per step, step files possibly missing — `.gz` and
+//! `.tar.gz`). Each location carries the archive and member, the job and step names from the
+//! layout, and the line's Actions timestamp. Matching needs no normalisation pass: timestamps,
+//! `##[group]` markers, CRLF and a BOM are ordinary bytes to the rules, and the matcher strips
+//! ANSI colour codes only in the few windows that hold a candidate and an escape.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::finding::{Location, LogContext, SourceKind};
+use crate::scan::Scanner;
+use crate::source::archive::{self, Archives};
+use crate::source::files::{self, WalkError, WalkOptions};
+use crate::source::reader::Located;
+
+/// Job and step names from a member path in GitHub's run-log layout.
+pub fn layout(member: &str) -> (Option<String>, Option<String>) {
+    let strip = |file: &str| -> String {
+        let stem = file.strip_suffix(".txt").unwrap_or(file);
+        let digits = stem.trim_start_matches('-');
+        match digits.split_once('_') {
+            Some((n, rest)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                rest.to_string()
+            }
+            _ => stem.to_string(),
+        }
+    };
+    let mut parts: Vec<&str> = member.split('/').collect();
+    let file = parts.pop().unwrap_or(member);
+    if !file.ends_with(".txt") {
+        return (None, None);
+    }
+    match parts.last() {
+        // `job/N_step.txt`
+        Some(job) => (Some((*job).to_string()), Some(strip(file))),
+        // `N_job.txt` at the top
+        None => (Some(strip(file)), None),
+    }
+}
+
+/// The Actions timestamp at the start of a line (after a BOM), if there is one.
+pub fn timestamp(line_head: &[u8]) -> Option<String> {
+    let head = line_head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line_head);
+    let end = head.iter().position(|&b| b == b' ')?;
+    let t = &head[..end];
+    let shape_ok = t.len() >= 20
+        && t[4] == b'-'
+        && t[7] == b'-'
+        && t[10] == b'T'
+        && t[13] == b':'
+        && t[16] == b':'
+        && t.last() == Some(&b'Z')
+        && t[..4].iter().all(u8::is_ascii_digit);
+    shape_ok.then(|| String::from_utf8_lossy(t).into_owned())
+}
+
+/// Records hits from one log with its context.
+pub fn record(scanner: &Scanner, hits: Vec<Located>, path: &str, base: &LogContext) {
+    for l in hits {
+        let location = Location {
+            source: SourceKind::Log,
+            path: path.to_string(),
+            line: l.line,
+            column: l.column,
+            offset: l.offset,
+            decoded: l.hit.decoded.clone(),
+            git: None,
+            log: Some(LogContext {
+                timestamp: timestamp(&l.line_head),
+                ..base.clone()
+            }),
+        };
+        scanner.record(l.hit, location);
+    }
+}
+
+/// Scans one log stream: a plain file, stdin, or an archive member.
+pub fn scan_log(
+    scanner: &Scanner,
+    path: &str,
+    name: &str,
+    input: &mut dyn Read,
+    size: Option<u64>,
+    base: &LogContext,
+) {
+    if let Some(hits) = scanner.scan_only(path, input, size) {
+        record(scanner, hits, path, &context_for(name, base));
+    }
+}
+
+/// `base` with the job and step that `name` gives in GitHub's layout.
+fn context_for(name: &str, base: &LogContext) -> LogContext {
+    let (job, step) = layout(name);
+    LogContext {
+        job: base.job.clone().or(job),
+        step: base.step.clone().or(step),
+        ..base.clone()
+    }
+}
+
+/// Scans an archive of logs (a run-log zip, a `.tar.gz` of logs, …).
+pub fn scan_archive_bytes(
+    scanner: &Scanner,
+    archives: &Archives,
+    bytes: Vec<u8>,
+    shown: &str,
+    base: &LogContext,
+) {
+    archives.scan_bytes(
+        bytes,
+        shown,
+        archive::Kind::Zip,
+        &|path, member, reader, size| {
+            let ctx = LogContext {
+                archive: Some(shown.to_string()),
+                member: Some(member.to_string()),
+                ..base.clone()
+            };
+            scan_log(scanner, path, member, reader, size, &ctx);
+        },
+    );
+}
+
+/// `patrol logs PATH…`: files and directories (walked), archives opened.
+pub fn scan_paths(
+    scanner: &Scanner,
+    archives: &Archives,
+    roots: &[PathBuf],
+) -> Result<(), WalkError> {
+    files::for_each_file(
+        scanner.diagnostics,
+        roots,
+        &WalkOptions::default(),
+        |path| scan_path(scanner, archives, path),
+    )
+}
+
+fn scan_path(scanner: &Scanner, archives: &Archives, path: &Path) {
+    let shown = files::shown(path);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(kind) = archive::kind_of(&shown) {
+        archives.scan_file(path, &shown, kind, &|member_path, member, reader, size| {
+            let ctx = LogContext {
+                archive: Some(shown.clone()),
+                member: Some(member.to_string()),
+                ..LogContext::default()
+            };
+            scan_log(scanner, member_path, member, reader, size, &ctx);
+        });
+        return;
+    }
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return scanner.diagnostics.problem(shown, e.to_string()),
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    if let Some(hits) = scanner.scan_file_only(&shown, file, len) {
+        record(
+            scanner,
+            hits,
+            &shown,
+            &context_for(&name, &LogContext::default()),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_layout() {
+        assert_eq!(layout("0_build.txt"), (Some("build".into()), None));
+        assert_eq!(
+            layout("-9999999999_test (ubuntu).txt"),
+            (Some("test (ubuntu)".into()), None)
+        );
+        assert_eq!(
+            layout("build/3_Run tests.txt"),
+            (Some("build".into()), Some("Run tests".into()))
+        );
+        assert_eq!(
+            layout("build/system.txt"),
+            (Some("build".into()), Some("system".into()))
+        );
+        assert_eq!(
+            layout("logs/deploy/3_Publish.txt"),
+            (Some("deploy".into()), Some("Publish".into()))
+        );
+        assert_eq!(layout("notes.md"), (None, None));
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(
+            timestamp(b"\xEF\xBB\xBF2025-04-07T12:57:33.2904078Z ##[group]Run x").as_deref(),
+            Some("2025-04-07T12:57:33.2904078Z")
+        );
+        assert_eq!(timestamp(b"no timestamp here"), None);
+        assert_eq!(timestamp(b"2025-04-07"), None);
+    }
+}

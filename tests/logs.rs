@@ -1,0 +1,224 @@
+//! `patrol logs` on local logs and archives (built in the tests), and archives met by `scan`.
+
+mod common;
+
+use std::io::Write;
+
+use common::*;
+use predicates::prelude::*;
+
+const TS: &str = "2025-04-07T12:57:33.2904078Z";
+
+fn log_text(tok: &str) -> String {
+    format!(
+        "\u{feff}{TS} ##[group]Run actions/checkout@v4\r\n\
+         {TS} \x1b[36;1mecho \"$GH_TOKEN\"\x1b[0m\r\n\
+         {TS}   GITHUB_TOKEN: ***\r\n\
+         {TS} ##[endgroup]\r\n\
+         {TS} Using token {}\x1b[0m\x1b[32m{} (expires in 8h)\r\n",
+        &tok[..10],
+        &tok[10..]
+    )
+}
+
+fn zip_bytes(members: &[(&str, String)]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, text) in members {
+            z.start_file(*name, opts).unwrap();
+            z.write_all(text.as_bytes()).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+#[test]
+fn plain_log_with_bom_crlf_ansi_split_token_and_masks() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("ghp");
+    write(dir.path(), "run-1/0_build.txt", log_text(&tok));
+    let (r, code) = json_report(&["logs", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        secrets(&r),
+        vec![tok.clone()],
+        "the *** mask is not a finding"
+    );
+    let loc = &finding(&r, &tok)["locations"][0];
+    assert_eq!(loc["source"], "log");
+    assert_eq!(loc["line"], 5);
+    assert_eq!(loc["log"]["timestamp"], TS);
+    assert_eq!(loc["log"]["job"], "build");
+}
+
+#[test]
+fn github_run_log_zip_gives_job_and_step_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("github_pat");
+    let text = log_text(&tok);
+    let zip = zip_bytes(&[
+        ("0_build.txt", text.clone()),
+        (
+            "build/1_Set up job.txt",
+            format!("{TS} Current runner version\n"),
+        ),
+        ("build/2_Run tests.txt", text),
+        ("1_lint.txt", format!("{TS} clean\n")),
+    ]);
+    write(dir.path(), "logs_42.zip", &zip);
+    let (r, _) = json_report(&["logs", dir.path().join("logs_42.zip").to_str().unwrap()]);
+    let locs = finding(&r, &tok)["locations"].as_array().unwrap().clone();
+    assert_eq!(locs.len(), 2);
+    let top = locs
+        .iter()
+        .find(|l| l["log"]["member"] == "0_build.txt")
+        .unwrap();
+    assert_eq!(top["log"]["job"], "build");
+    assert!(top["log"]["step"].is_null());
+    assert!(
+        top["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("logs_42.zip!0_build.txt")
+    );
+    let step = locs
+        .iter()
+        .find(|l| l["log"]["member"] == "build/2_Run tests.txt")
+        .unwrap();
+    assert_eq!(step["log"]["job"], "build");
+    assert_eq!(step["log"]["step"], "Run tests");
+    assert_eq!(step["log"]["timestamp"], TS);
+    assert!(
+        step["log"]["archive"]
+            .as_str()
+            .unwrap()
+            .ends_with("logs_42.zip")
+    );
+}
+
+#[test]
+fn gz_and_tar_gz_logs_are_streamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = mint("ghs");
+    let b = mint("gho");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(log_text(&a).as_bytes()).unwrap();
+    write(dir.path(), "job.log.gz", gz.finish().unwrap());
+
+    let mut tar = tar::Builder::new(Vec::new());
+    let body = log_text(&b);
+    let mut header = tar::Header::new_gnu();
+    header.set_size(body.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(&mut header, "logs/deploy/3_Publish.txt", body.as_bytes())
+        .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&tar.into_inner().unwrap()).unwrap();
+    write(dir.path(), "all-logs.tar.gz", gz.finish().unwrap());
+
+    let (r, _) = json_report(&["logs", dir.path().to_str().unwrap()]);
+    let la = &finding(&r, &a)["locations"][0];
+    assert!(
+        la["path"].as_str().unwrap().ends_with("job.log.gz!job.log"),
+        "{la}"
+    );
+    let lb = &finding(&r, &b)["locations"][0];
+    assert_eq!(lb["log"]["step"], "Publish");
+    assert_eq!(lb["log"]["job"], "deploy");
+}
+
+#[test]
+fn broken_archives_and_bombs_are_reported_and_the_scan_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("ghp");
+    write(dir.path(), "a-good.txt", log_text(&tok));
+    let mut truncated = zip_bytes(&[("0_x.txt", log_text(&mint("gho")))]);
+    truncated.truncate(truncated.len() / 2);
+    write(dir.path(), "b-truncated.zip", &truncated);
+    write(dir.path(), "c-not-gzip.gz", b"this is not gzip data at all");
+    // 20 MB of zeros compress about a thousandfold: over the default ratio limit.
+    let bomb = zip_bytes(&[("0_bomb.txt", "\0".repeat(20 << 20))]);
+    write(dir.path(), "d-bomb.zip", &bomb);
+    let out = patrol()
+        .args([
+            "logs",
+            dir.path().to_str().unwrap(),
+            "-f",
+            "json",
+            "--show-secrets",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(secrets(&r), vec![tok]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("b-truncated.zip"), "{stderr}");
+    assert!(stderr.contains("c-not-gzip.gz"), "{stderr}");
+    assert!(stderr.contains("ratio"), "{stderr}");
+}
+
+#[test]
+fn total_size_limit_is_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    // Incompressible text, so that the size limit (not the ratio) is what stops it.
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let noise: String = (0..3 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'!' + (x % 90) as u8)
+        })
+        .collect();
+    let zip = zip_bytes(&[("0_a.txt", noise), ("1_b.txt", log_text(&mint("ghp")))]);
+    write(dir.path(), "big.zip", &zip);
+    patrol()
+        .args([
+            "logs",
+            "--max-archive-bytes",
+            "1M",
+            dir.path().to_str().unwrap(),
+        ])
+        .assert()
+        .stderr(predicate::str::contains("--max-archive-bytes"));
+}
+
+#[test]
+fn scan_opens_archives_unless_no_archives() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("ghp");
+    let inner = zip_bytes(&[("deploy/.env.deploy", format!("GHCR_TOKEN={tok}\n"))]);
+    let outer = zip_bytes(&[("README.md", "# backup\n".to_string())]);
+    write(dir.path(), "backup.zip", &inner);
+    write(dir.path(), "other.zip", &outer);
+    let (r, _) = json_report(&["scan", dir.path().to_str().unwrap()]);
+    let loc = &finding(&r, &tok)["locations"][0];
+    assert!(
+        loc["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("backup.zip!deploy/.env.deploy")
+    );
+    assert_eq!(loc["line"], 1);
+    let (_, code) = json_report(&["scan", "--no-archives", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn logs_from_stdin_and_a_usage_error_without_inputs() {
+    let tok = mint("ghu");
+    let out = patrol()
+        .args(["logs", "-", "-f", "jsonl", "--show-secrets"])
+        .write_stdin(log_text(&tok))
+        .output()
+        .unwrap();
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["secret"], tok.as_str());
+    patrol().arg("logs").assert().code(2);
+}
