@@ -14,7 +14,9 @@ use crate::cli::{
 };
 use crate::diagnostics::Diagnostics;
 use crate::finding::{Finding, SourceKind};
+use crate::github::Client;
 use crate::github::ClientConfig;
+use crate::github::actions::RunFilter;
 use crate::matcher::{Matcher, MatcherOptions};
 use crate::report::{Format, Report};
 use crate::respond::{self, RespondOptions};
@@ -163,7 +165,30 @@ fn logs_command(args: LogsArgs) -> Result<i32> {
         .iter()
         .cloned()
         .partition(|p| p.as_os_str() == "-");
-    let (code, _) = run_scan(
+    // Fetching from GitHub needs a token from the environment (never the command line).
+    let github = match &args.github {
+        Some(repo) => {
+            let token = ["GH_TOKEN", "GITHUB_TOKEN"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|t| !t.trim().is_empty()))
+                .context("--github needs an API token in GH_TOKEN or GITHUB_TOKEN")?;
+            let config = respond_options(&args.respond, args.output.quiet).client;
+            Some((
+                repo.clone(),
+                crate::finding::Secret::new(token.trim().as_bytes().to_vec()),
+                Client::new(config)?,
+            ))
+        }
+        None => None,
+    };
+    let filter = RunFilter {
+        runs: args.runs.clone(),
+        last: args.last,
+        since: args.since.clone(),
+        branch: args.branch.clone(),
+        workflow: args.workflow.clone(),
+    };
+    let (code, findings) = run_scan(
         &args.detect,
         &args.output,
         &args.content,
@@ -175,10 +200,82 @@ fn logs_command(args: LogsArgs) -> Result<i32> {
                 logs::scan_log(scanner, "-", "-", &mut io::stdin().lock(), None, &ctx);
             }
             logs::scan_paths(scanner, &archives, &paths)?;
+            if let Some((repo, token, client)) = &github {
+                logs::scan_github(
+                    scanner,
+                    &archives,
+                    client,
+                    token,
+                    repo,
+                    &filter,
+                    args.archives.max_archive_bytes,
+                )?;
+            }
             Ok(())
         },
     )?;
+    if let (true, Some((repo, token, client))) = (args.delete_leaking_logs, &github) {
+        delete_leaking_logs(&findings, client, token, repo, args.respond.yes)?;
+    }
     Ok(code)
+}
+
+/// Deletes the logs of the runs where something was found, after asking (or `--yes`).
+fn delete_leaking_logs(
+    findings: &[Finding],
+    client: &Client,
+    token: &crate::finding::Secret,
+    repo: &str,
+    yes: bool,
+) -> Result<()> {
+    let mut runs: Vec<(u64, String)> = findings
+        .iter()
+        .flat_map(|f| f.locations.iter())
+        .filter_map(|l| {
+            l.log
+                .as_ref()
+                .and_then(|g| Some((g.run_id?, g.run_url.clone().unwrap_or_default())))
+        })
+        .collect();
+    runs.sort();
+    runs.dedup();
+    if runs.is_empty() {
+        return Ok(());
+    }
+    let mut list = format!("patrol: the logs of {} run(s) hold secrets:", runs.len());
+    for (id, url) in &runs {
+        list.push_str(&format!("\n  run {id}  {url}"));
+    }
+    eprintln!("{list}");
+    if !yes {
+        match respond::confirm("Delete these runs' logs? This cannot be undone.") {
+            Some(true) => {}
+            Some(false) => {
+                eprintln!("patrol: no logs were deleted");
+                return Ok(());
+            }
+            None => {
+                eprintln!(
+                    "patrol: no logs were deleted: no terminal to confirm on; pass --yes to delete without asking"
+                );
+                return Ok(());
+            }
+        }
+    }
+    let mut failed = 0;
+    for (id, _) in &runs {
+        match crate::github::actions::delete_logs(client, token, repo, *id) {
+            Ok(_) => eprintln!("patrol: deleted the logs of run {id}"),
+            Err(e) => {
+                failed += 1;
+                eprintln!("patrol: could not delete the logs of run {id}: {e}");
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("the logs of {failed} run(s) could not be deleted");
+    }
+    Ok(())
 }
 
 fn verify(mut args: VerifyArgs) -> Result<i32> {

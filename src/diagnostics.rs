@@ -40,6 +40,9 @@ pub struct Diagnostics {
     bytes: AtomicU64,
     skipped_binary: AtomicU64,
     skipped_large: AtomicU64,
+    found: AtomicU64,
+    /// The bar counts units (such as workflow runs) rather than files.
+    units: std::sync::atomic::AtomicBool,
     progress: Option<ProgressBar>,
 }
 
@@ -64,6 +67,8 @@ impl Diagnostics {
             bytes: AtomicU64::new(0),
             skipped_binary: AtomicU64::new(0),
             skipped_large: AtomicU64::new(0),
+            found: AtomicU64::new(0),
+            units: std::sync::atomic::AtomicBool::new(false),
             progress,
         }
     }
@@ -104,15 +109,48 @@ impl Diagnostics {
 
     pub fn scanned(&self, bytes: u64) {
         let files = self.files.fetch_add(1, Ordering::Relaxed) + 1;
-        let total = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
         if let Some(bar) = &self.progress {
-            bar.set_position(files);
-            let secs = self.started.elapsed().as_secs_f64().max(1e-3);
-            bar.set_message(format!(
-                "{}  {}/s",
-                human_bytes(total),
-                human_bytes((total as f64 / secs) as u64)
-            ));
+            if !self.units.load(Ordering::Relaxed) {
+                bar.set_position(files);
+            }
+            self.refresh(bar);
+        }
+    }
+
+    fn refresh(&self, bar: &ProgressBar) {
+        let total = self.bytes.load(Ordering::Relaxed);
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let found = self.found.load(Ordering::Relaxed);
+        bar.set_message(format!(
+            "{}  {}/s  {found} found",
+            human_bytes(total),
+            human_bytes((total as f64 / secs) as u64)
+        ));
+    }
+
+    /// A hit was recorded (for the progress bar).
+    pub fn found(&self) {
+        self.found.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// From now on the bar counts `total` units named `unit` (e.g. workflow runs).
+    pub fn track_units(&self, total: u64, unit: &str) {
+        self.units.store(true, Ordering::Relaxed);
+        if let Some(bar) = &self.progress {
+            bar.set_length(total);
+            bar.set_position(0);
+            let template = format!("{{spinner}} {{pos}}/{{len}} {unit}  {{msg}}");
+            if let Ok(style) = ProgressStyle::with_template(&template) {
+                bar.set_style(style);
+            }
+        }
+    }
+
+    pub fn unit_done(&self) {
+        if let Some(bar) = &self.progress {
+            bar.inc(1);
+            self.refresh(bar);
         }
     }
 

@@ -47,7 +47,7 @@ pub enum RespondError {
 }
 
 /// Asks a yes/no question on the terminal; `None` when there is no terminal to ask on.
-fn confirm(question: &str) -> Option<bool> {
+pub fn confirm(question: &str) -> Option<bool> {
     if !std::io::stderr().is_terminal() {
         return None;
     }

@@ -106,6 +106,7 @@ impl<'a> Scanner<'a> {
 
     /// Records a hit at `location`.
     pub fn record(&self, hit: Hit, location: Location) {
+        self.diagnostics.found();
         let rule = &self.matcher.rule(hit.rule).id;
         let mut c = self.collector.lock().unwrap_or_else(|e| e.into_inner());
         c.add(hit, rule, location);

@@ -170,16 +170,25 @@ impl Client {
         self.send(Method::DELETE, path, auth, None)
     }
 
+    /// Sends to an absolute URL already checked with [`check_url`] (a redirect target), with
+    /// the same retries. Credentials are the caller's choice: pass `None` for another host.
+    pub fn send_url(
+        &self,
+        method: Method,
+        url: reqwest::Url,
+        auth: Option<&Secret>,
+    ) -> Result<Response, ApiError> {
+        self.send_to(method, url.as_str(), auth, None)
+    }
+
     fn build(
         &self,
         method: &Method,
-        path: &str,
+        url: &str,
         auth: Option<&Secret>,
         body: Option<&serde_json::Value>,
     ) -> RequestBuilder {
-        let mut rb = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base));
+        let mut rb = self.http.request(method.clone(), url);
         if let Some(secret) = auth {
             let mut value = HeaderValue::from_bytes(&[b"Bearer ", secret.expose()].concat())
                 .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
@@ -201,9 +210,19 @@ impl Client {
         auth: Option<&Secret>,
         body: Option<&serde_json::Value>,
     ) -> Result<Response, ApiError> {
+        self.send_to(method, &format!("{}{path}", self.base), auth, body)
+    }
+
+    fn send_to(
+        &self,
+        method: Method,
+        url: &str,
+        auth: Option<&Secret>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, ApiError> {
         let mut attempt = 0u32;
         loop {
-            let result = self.build(&method, path, auth, body).send();
+            let result = self.build(&method, url, auth, body).send();
             let wait = match result {
                 Err(e) => {
                     if attempt >= self.config.retries {

@@ -8,7 +8,11 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::finding::{Location, LogContext, SourceKind};
+use rayon::prelude::*;
+
+use crate::finding::{Location, LogContext, Secret, SourceKind};
+use crate::github::Client;
+use crate::github::actions::{self, ActionsError, Run, RunFilter};
 use crate::scan::Scanner;
 use crate::source::archive::{self, Archives};
 use crate::source::files::{self, WalkError, WalkOptions};
@@ -120,6 +124,47 @@ pub fn scan_archive_bytes(
             scan_log(scanner, path, member, reader, size, &ctx);
         },
     );
+}
+
+/// `patrol logs --github OWNER/REPO`: the selected runs' log archives, downloaded in parallel
+/// (bounded by the worker count) and scanned in memory. An expired or failing run is reported
+/// and skipped. Returns the runs that were scanned.
+pub fn scan_github(
+    scanner: &Scanner,
+    archives: &Archives,
+    client: &Client,
+    token: &Secret,
+    repo: &str,
+    filter: &RunFilter,
+    limit: u64,
+) -> Result<Vec<Run>, ActionsError> {
+    let runs = actions::list_runs(client, token, repo, filter)?;
+    let diag = scanner.diagnostics;
+    if runs.is_empty() {
+        diag.note("no workflow run matched");
+    }
+    diag.track_units(runs.len() as u64, "runs");
+    runs.par_iter().for_each(|run| {
+        match actions::download_logs(client, token, repo, run.id, limit) {
+            Ok(bytes) => {
+                let base = LogContext {
+                    run_id: Some(run.id),
+                    run_url: Some(run.html_url.clone()),
+                    ..LogContext::default()
+                };
+                scan_archive_bytes(
+                    scanner,
+                    archives,
+                    bytes,
+                    &format!("run-{}.zip", run.id),
+                    &base,
+                );
+            }
+            Err(e) => diag.problem(format!("run {}", run.id), e.to_string()),
+        }
+        diag.unit_done();
+    });
+    Ok(runs)
 }
 
 /// `patrol logs PATH…`: files and directories (walked), archives opened.
