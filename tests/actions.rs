@@ -30,14 +30,28 @@ fn runs_page(ids: &[u64]) -> String {
         .iter()
         .map(|id| format!(r#"{{"id":{id},"name":"CI","html_url":"https://github.com/acme/app/actions/runs/{id}"}}"#))
         .collect();
-    format!(r#"{{"total_count":3,"workflow_runs":[{}]}}"#, runs.join(","))
+    format!(
+        r#"{{"total_count":3,"workflow_runs":[{}]}}"#,
+        runs.join(",")
+    )
 }
 
 fn patrol_logs(api: &Server, extra: &[&str]) -> std::process::Output {
     patrol()
         .env("GH_TOKEN", TOKEN)
         .env_remove("GITHUB_TOKEN")
-        .args(["logs", "--github", "acme/app", "--api-url", &api.url(), "-j", "2", "-f", "json", "--show-secrets"])
+        .args([
+            "logs",
+            "--github",
+            "acme/app",
+            "--api-url",
+            &api.url(),
+            "-j",
+            "2",
+            "-f",
+            "json",
+            "--show-secrets",
+        ])
         .args(extra)
         .output()
         .unwrap()
@@ -48,7 +62,10 @@ fn runs_are_listed_downloaded_through_the_redirect_and_scanned() {
     let mut api = Server::new();
     let mut storage = Server::new();
     let auth = Matcher::Exact(format!("Bearer {TOKEN}"));
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
 
     // A primary rate limit first, then two pages of runs.
     let limited = api
@@ -67,7 +84,10 @@ fn runs_are_listed_downloaded_through_the_redirect_and_scanned() {
             Matcher::UrlEncoded("per_page".into(), "100".into()),
             Matcher::UrlEncoded("page".into(), "1".into()),
         ]))
-        .with_header("link", r#"<https://api.github.com/repositories/1/actions/runs?page=2>; rel="next""#)
+        .with_header(
+            "link",
+            r#"<https://api.github.com/repositories/1/actions/runs?page=2>; rel="next""#,
+        )
         .with_body(runs_page(&[101, 102]))
         .expect(1)
         .create();
@@ -82,12 +102,19 @@ fn runs_are_listed_downloaded_through_the_redirect_and_scanned() {
     let log = format!("2025-04-07T12:57:33.2904078Z Using token \x1b[32m{tok}\x1b[0m\n");
     let zip = zip_with(&[("0_build.txt", log.clone()), ("build/2_Deploy.txt", log)]);
     // Run 101: a 500 first, then the redirect.
-    let failing = api.mock("GET", "/repos/acme/app/actions/runs/101/logs").with_status(500).expect(1).create();
+    let failing = api
+        .mock("GET", "/repos/acme/app/actions/runs/101/logs")
+        .with_status(500)
+        .expect(1)
+        .create();
     let redirect = api
         .mock("GET", "/repos/acme/app/actions/runs/101/logs")
         .match_header("authorization", auth.clone())
         .with_status(302)
-        .with_header("location", &format!("{}/blobs/101.zip?sig=abc", storage.url()))
+        .with_header(
+            "location",
+            &format!("{}/blobs/101.zip?sig=abc", storage.url()),
+        )
         .expect(1)
         .create();
     let blob = storage
@@ -112,7 +139,9 @@ fn runs_are_listed_downloaded_through_the_redirect_and_scanned() {
         .match_header("authorization", Matcher::Missing)
         .with_body(zip_with(&[("0_lint.txt", "all clean\n".into())]))
         .create();
-    api.mock("GET", "/repos/acme/app/actions/runs/103/logs").with_status(410).create();
+    api.mock("GET", "/repos/acme/app/actions/runs/103/logs")
+        .with_status(410)
+        .create();
 
     let out = patrol_logs(&api, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -124,20 +153,29 @@ fn runs_are_listed_downloaded_through_the_redirect_and_scanned() {
     redirect.assert();
     blob.assert();
     leaked.assert();
-    assert!(stderr.contains("run 103") && stderr.contains("expired"), "{stderr}");
+    assert!(
+        stderr.contains("run 103") && stderr.contains("expired"),
+        "{stderr}"
+    );
 
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let locs = finding(&r, &tok)["locations"].as_array().unwrap().clone();
     assert_eq!(locs.len(), 2);
     for l in &locs {
         assert_eq!(l["log"]["run_id"], 101);
-        assert_eq!(l["log"]["run_url"], "https://github.com/acme/app/actions/runs/101");
+        assert_eq!(
+            l["log"]["run_url"],
+            "https://github.com/acme/app/actions/runs/101"
+        );
         assert_eq!(l["log"]["job"], "build");
         assert_eq!(l["log"]["timestamp"], "2025-04-07T12:57:33.2904078Z");
     }
     assert!(locs.iter().any(|l| l["log"]["step"] == "Deploy"));
     let all = format!("{}{stderr}", String::from_utf8_lossy(&out.stdout));
-    assert!(!all.contains(TOKEN), "the API token never appears in output");
+    assert!(
+        !all.contains(TOKEN),
+        "the API token never appears in output"
+    );
 }
 
 #[test]
@@ -162,9 +200,21 @@ fn filters_pass_through_and_leaking_logs_are_deleted_only_when_confirmed() {
         .mock("GET", "/b/7.zip")
         .with_body(zip_with(&[("0_build.txt", format!("echo {tok}\n"))]))
         .create();
-    let delete = api.mock("DELETE", "/repos/acme/app/actions/runs/7/logs").with_status(204).expect(1).create();
+    let delete = api
+        .mock("DELETE", "/repos/acme/app/actions/runs/7/logs")
+        .with_status(204)
+        .expect(1)
+        .create();
 
-    let filters = ["--workflow", "ci.yml", "--branch", "main", "--since", "2025-01-01", "--delete-leaking-logs"];
+    let filters = [
+        "--workflow",
+        "ci.yml",
+        "--branch",
+        "main",
+        "--since",
+        "2025-01-01",
+        "--delete-leaking-logs",
+    ];
     // No terminal, no --yes: nothing is deleted.
     let out = patrol_logs(&api, &filters);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no logs were deleted"));

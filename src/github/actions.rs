@@ -49,6 +49,8 @@ fn check_repo(repo: &str) -> Result<(), ActionsError> {
     let ok = repo.split('/').count() == 2
         && repo.split('/').all(|p| {
             !p.is_empty()
+                && p != "."
+                && p != ".."
                 && p.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         });
