@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -12,6 +12,7 @@ use crate::cli::{
     Cli, ColorChoice, Command, ContentArgs, DetectArgs, GitArgs, HookAction, IncidentArgs,
     OutputArgs, RespondArgs, RevokeArgs, RulesArgs, ScanArgs, StagedArgs, StepsArgs, VerifyArgs,
 };
+use crate::config::Config;
 use crate::diagnostics::Diagnostics;
 use crate::finding::{Finding, SourceKind};
 use crate::github::Client;
@@ -28,6 +29,7 @@ use crate::source::git::{self, GitOptions};
 use crate::source::logs;
 use crate::source::reader::DEFAULT_CHUNK;
 use crate::source::staged;
+use crate::suppress::{Reason, Suppressor};
 
 /// Exit code for usage and fatal errors.
 pub const EXIT_ERROR: i32 = 2;
@@ -47,6 +49,20 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Steps(args) => steps(args),
         Command::Incident(args) => incident(args),
         Command::Logs(args) => logs_command(args),
+        Command::Baseline(args) => baseline(args),
+        Command::Config(args) => config_command(args),
+        Command::Completions(args) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut cmd, "patrol", &mut io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut io::stdout())
+                .context("cannot write the manual page")?;
+            Ok(0)
+        }
         Command::Rules(args) => list_rules(args),
     }
 }
@@ -54,11 +70,12 @@ pub fn run(cli: Cli) -> Result<i32> {
 /// What every scanning command shares: load rules, build the matcher, let `feed` push inputs
 /// through a [`Scanner`], filter, report, and pick the exit code.
 fn run_scan(
+    root: Option<&Path>,
     detect: &DetectArgs,
     output: &OutputArgs,
     content: &ContentArgs,
     respond_args: &RespondArgs,
-    feed: impl FnOnce(&Scanner) -> Result<()>,
+    feed: impl FnOnce(&Scanner, &Config) -> Result<()>,
 ) -> Result<(i32, Vec<Finding>)> {
     if let Some(n) = content.threads {
         rayon::ThreadPoolBuilder::new()
@@ -66,22 +83,62 @@ fn run_scan(
             .build_global()
             .context("cannot start worker threads")?;
     }
-    let rules = rules::load(&detect.rules)?;
+    let config = Config::discover(detect.config.as_deref(), root)?;
+    let mut rules = rules::load(&detect.rules)?;
+    rules.extend(config.rule.iter().cloned());
+    for id in &config.disabled_rules {
+        if !rules.iter().any(|r| &r.id == id) {
+            anyhow::bail!(
+                "{}: key `disabled_rules`: no rule has the id {id:?}",
+                config_name(&config)
+            );
+        }
+    }
+    rules.retain(|r| !config.disabled_rules.contains(&r.id));
+    rules::validate(&rules).with_context(|| format!("in {}", config_name(&config)))?;
     let matcher = Matcher::new(
         rules.clone(),
         MatcherOptions {
             include_invalid: detect.include_invalid,
+            extra_placeholders: config
+                .placeholders
+                .iter()
+                .map(|w| w.to_ascii_lowercase().into_bytes())
+                .collect(),
         },
     )?;
+    let mut suppressor = Suppressor::new(!detect.no_inline_allow);
+    suppressor.allow(config.allow.iter().cloned());
+    suppressor.exclude(&config.exclude)?;
+    if let Some(allow) = root
+        .map(|r| r.join(crate::suppress::ALLOW_FILE))
+        .filter(|p| p.is_file())
+    {
+        suppressor.allow_file(&allow)?;
+    }
+    if let Some(b) = &detect.baseline {
+        suppressor.baseline_file(b)?;
+    }
     let diagnostics = Diagnostics::new(output.quiet);
     let scanner = Scanner::new(&matcher, &diagnostics, DEFAULT_CHUNK, !content.binary);
-    feed(&scanner)?;
+    feed(&scanner, &config)?;
     let mut findings = scanner.finish();
     findings.retain(|f| f.confidence >= detect.min_confidence);
-    let (stats, problems) = diagnostics.finish();
+    let (mut stats, problems) = diagnostics.finish();
+    let (mut findings, suppressed) = suppressor.apply(findings);
+    stats.suppressed = suppressed.len() as u64;
+    stats.baseline = suppressed
+        .iter()
+        .filter(|s| s.reason == Reason::Baseline)
+        .count() as u64;
     let outcome = respond::respond(&mut findings, &respond_options(respond_args, output.quiet))?;
     let report = Report {
         findings: &findings,
+        suppressed: if detect.show_suppressed {
+            &suppressed
+        } else {
+            &[]
+        },
         stats: &stats,
         problems: &problems,
         rules: &rules,
@@ -99,6 +156,30 @@ fn run_scan(
         i32::from(output.exit_code)
     };
     Ok((code, findings))
+}
+
+fn config_name(c: &Config) -> String {
+    c.path.as_ref().map_or_else(
+        || crate::config::FILE_NAME.to_string(),
+        |p| p.display().to_string(),
+    )
+}
+
+/// The directory whose patrol.toml and .patrolallow apply: the first directory scanned.
+fn scan_root(paths: &[PathBuf]) -> PathBuf {
+    paths
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The work tree (or git directory) of the repository at `path`, for its patrol.toml.
+fn repo_root(path: &Path) -> PathBuf {
+    git::open(path)
+        .ok()
+        .map(|r| r.workdir().unwrap_or_else(|| r.path()).to_path_buf())
+        .unwrap_or_else(|| path.to_path_buf())
 }
 
 fn respond_options(a: &RespondArgs, quiet: bool) -> RespondOptions {
@@ -136,14 +217,21 @@ fn respond_to_text(
     output: &OutputArgs,
 ) -> Result<(i32, Vec<Finding>)> {
     let paths = paths.to_vec();
-    run_scan(detect, output, &no_content(), respond, |scanner| {
-        if paths.is_empty() {
-            scanner.scan_input(SourceKind::Stdin, "-", io::stdin().lock(), None);
-        } else {
-            files::scan_paths(scanner, &paths, &WalkOptions::default(), None)?;
-        }
-        Ok(())
-    })
+    run_scan(
+        Some(Path::new(".")),
+        detect,
+        output,
+        &no_content(),
+        respond,
+        |scanner, _| {
+            if paths.is_empty() {
+                scanner.scan_input(SourceKind::Stdin, "-", io::stdin().lock(), None);
+            } else {
+                files::scan_paths(scanner, &paths, &WalkOptions::default(), None)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 fn limits(a: &ArchiveArgs) -> Limits {
@@ -189,11 +277,12 @@ fn logs_command(args: LogsArgs) -> Result<i32> {
         workflow: args.workflow.clone(),
     };
     let (code, findings) = run_scan(
+        Some(Path::new(".")),
         &args.detect,
         &args.output,
         &args.content,
         &args.respond,
-        |scanner| {
+        |scanner, _| {
             let archives = Archives::new(limits(&args.archives), scanner.diagnostics);
             if !stdin.is_empty() {
                 let ctx = crate::finding::LogContext::default();
@@ -278,6 +367,79 @@ fn delete_leaking_logs(
     Ok(())
 }
 
+/// A baseline is a `json` report without secrets; writing one never fails on findings.
+fn baseline(args: crate::cli::BaselineArgs) -> Result<i32> {
+    let scan_args = ScanArgs {
+        paths: args.paths,
+        walk: crate::cli::WalkArgs {
+            gitignore: false,
+            exclude: Vec::new(),
+            follow: false,
+            max_file_size: None,
+            no_archives: false,
+        },
+        archives: ArchiveArgs {
+            max_archive_bytes: 8 << 30,
+            max_archive_ratio: 200,
+            max_archive_depth: 3,
+        },
+        content: no_content(),
+        respond: RespondArgs {
+            verify: false,
+            only_live: false,
+            revoke: false,
+            yes: false,
+            dry_run: false,
+            steps: false,
+            audit_log: None,
+            api_url: crate::github::client::DEFAULT_API_URL.to_string(),
+            api_interval: 0,
+            api_timeout: 20,
+            api_retries: 0,
+        },
+        detect: args.detect,
+        output: OutputArgs {
+            format: Format::Json,
+            output: None,
+            show_secrets: false,
+            exit_code: 0,
+            quiet: true,
+            color: ColorChoice::Never,
+        },
+    };
+    scan(scan_args)?;
+    Ok(0)
+}
+
+fn config_command(args: crate::cli::ConfigArgs) -> Result<i32> {
+    match args.action {
+        crate::cli::ConfigAction::Check { file } => {
+            let config = Config::load(&file)?;
+            let mut rules = rules::load(&[] as &[&Path])?;
+            rules.extend(config.rule.iter().cloned());
+            for id in &config.disabled_rules {
+                if !rules.iter().any(|r| &r.id == id) {
+                    anyhow::bail!(
+                        "{}: key `disabled_rules`: no rule has the id {id:?}",
+                        file.display()
+                    );
+                }
+            }
+            Matcher::new(rules, MatcherOptions::default())?.compile_all()?;
+            println!(
+                "{}: ok ({} rule(s), {} disabled, {} exclude(s), {} allowlisted fingerprint(s), {} placeholder word(s))",
+                file.display(),
+                config.rule.len(),
+                config.disabled_rules.len(),
+                config.exclude.len(),
+                config.allow.len(),
+                config.placeholders.len()
+            );
+            Ok(0)
+        }
+    }
+}
+
 fn verify(mut args: VerifyArgs) -> Result<i32> {
     args.respond.verify = true;
     Ok(respond_to_text(&[], &args.respond, &args.detect, &args.output)?.0)
@@ -336,12 +498,16 @@ fn scan(args: ScanArgs) -> Result<i32> {
         follow: args.walk.follow,
         max_file_size: args.walk.max_file_size,
     };
+    let root = scan_root(&paths);
     let (code, _) = run_scan(
+        Some(&root),
         &args.detect,
         &args.output,
         &args.content,
         &args.respond,
-        |scanner| {
+        |scanner, config| {
+            let mut walk = walk;
+            walk.excludes.extend(config.exclude.iter().cloned());
             if !stdin.is_empty() {
                 scanner.scan_input(SourceKind::Stdin, "-", io::stdin().lock(), None);
             }
@@ -361,12 +527,14 @@ fn git_history(args: GitArgs) -> Result<i32> {
         since: args.since.clone(),
         range: args.range.clone(),
     };
+    let root = repo_root(&args.repo);
     let (code, _) = run_scan(
+        Some(&root),
         &args.detect,
         &args.output,
         &args.content,
         &args.respond,
-        |scanner| {
+        |scanner, _| {
             git::scan_history(scanner, &args.repo, &opts)?;
             Ok(())
         },
@@ -375,12 +543,14 @@ fn git_history(args: GitArgs) -> Result<i32> {
 }
 
 fn staged(args: StagedArgs) -> Result<i32> {
+    let root = repo_root(&args.repo);
     let (code, findings) = run_scan(
+        Some(&root),
         &args.detect,
         &args.output,
         &no_content(),
         &args.respond,
-        |scanner| {
+        |scanner, _| {
             staged::scan_staged(scanner, &args.repo)?;
             Ok(())
         },

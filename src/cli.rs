@@ -44,8 +44,46 @@ pub enum Command {
     /// Scan CI logs: files, directories, archives (GitHub run-log zips, .gz, .tar.gz), stdin,
     /// or GitHub Actions run logs fetched with --github
     Logs(LogsArgs),
+    /// Write a baseline (a json report without secrets) of what PATH… holds now, to stdout
+    Baseline(BaselineArgs),
+    /// Check a configuration file
+    Config(ConfigArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff)
+    Man,
     /// List the detection rules
     Rules(RulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Files or directories
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub action: ConfigAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Validate a patrol.toml (default: ./patrol.toml)
+    Check {
+        #[arg(default_value = "patrol.toml")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -307,6 +345,18 @@ pub struct DetectArgs {
     /// Report only findings at or above this confidence
     #[arg(long, value_name = "LEVEL", default_value = "low", value_parser = parse_confidence)]
     pub min_confidence: Confidence,
+    /// Read this configuration instead of patrol.toml at the scanned repository's root
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A previous json report: its secrets are not reported as new (the summary counts them)
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Also list suppressed findings, with the reason for each
+    #[arg(long)]
+    pub show_suppressed: bool,
+    /// Ignore inline allow comments (patrol:allow, gitleaks:allow, pragma: allowlist secret)
+    #[arg(long)]
+    pub no_inline_allow: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

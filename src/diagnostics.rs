@@ -26,6 +26,10 @@ pub struct Stats {
     pub skipped_large: u64,
     pub errors: u64,
     pub elapsed_ms: u64,
+    /// Findings not reported: allowlisted, excluded, inline-allowed, or in the baseline.
+    pub suppressed: u64,
+    /// Of those, the ones in the `--baseline`.
+    pub baseline: u64,
     /// Facts about the run worth knowing (a shallow clone, submodules not entered, …).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -179,6 +183,8 @@ impl Diagnostics {
             skipped_large: self.skipped_large.into_inner(),
             errors: problems.len() as u64,
             elapsed_ms: self.started.elapsed().as_millis() as u64,
+            suppressed: 0,
+            baseline: 0,
             notes: self.notes.into_inner().unwrap_or_else(|e| e.into_inner()),
         };
         (stats, problems)

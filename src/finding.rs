@@ -111,6 +111,9 @@ pub struct Location {
     /// For CI logs: archive, member, job, step, timestamp and run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<LogContext>,
+    /// The line carries an inline allow marker.
+    #[serde(skip)]
+    pub inline_allow: bool,
 }
 
 /// Where in a CI log a location is. Fields are absent when unknown.

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod audit;
 pub mod cli;
+pub mod config;
 pub mod diagnostics;
 pub mod finding;
 pub mod github;
@@ -19,5 +20,6 @@ pub mod respond;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod suppress;
 pub mod template;
 pub mod time;

@@ -306,8 +306,14 @@ pub fn load(user_files: &[impl AsRef<Path>]) -> Result<Vec<Rule>, RuleError> {
     for f in user_files {
         rules.extend(load_file(f.as_ref())?);
     }
+    validate(&rules)?;
+    Ok(rules)
+}
+
+/// Checks a whole rule set: unique ids, literals, known kinds.
+pub fn validate(rules: &[Rule]) -> Result<(), RuleError> {
     let mut seen = std::collections::HashSet::new();
-    for r in &rules {
+    for r in rules {
         if !seen.insert(r.id.as_str()) {
             return Err(RuleError::Invalid {
                 id: r.id.clone(),
@@ -322,5 +328,5 @@ pub fn load(user_files: &[impl AsRef<Path>]) -> Result<Vec<Rule>, RuleError> {
         }
         r.fixed_kind()?;
     }
-    Ok(rules)
+    Ok(())
 }

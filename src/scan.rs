@@ -138,6 +138,7 @@ impl<'a> Scanner<'a> {
                 decoded: l.hit.decoded.clone(),
                 git: None,
                 log: None,
+                inline_allow: l.inline_allow,
             };
             self.record(l.hit, location);
         }

@@ -61,10 +61,12 @@ pub struct Hit {
     pub decoded: Vec<Encoding>,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct MatcherOptions {
     /// Keep tokens whose checksum fails, marked `invalid`.
     pub include_invalid: bool,
+    /// Lowercase words that mark a value as a placeholder (`placeholders` in patrol.toml).
+    pub extra_placeholders: Vec<Vec<u8>>,
 }
 
 struct CompiledRule {
@@ -358,6 +360,17 @@ impl Matcher {
             }
             (false, ChecksumFailure::Drop) => None,
         };
+        if !self.options.extra_placeholders.is_empty() {
+            let lower = secret.to_ascii_lowercase();
+            if self
+                .options
+                .extra_placeholders
+                .iter()
+                .any(|w| memchr::memmem::find(&lower, w).is_some())
+            {
+                return None;
+            }
+        }
         let kind = cr.kind.unwrap_or_else(|| TokenKind::classify(secret));
         let (checksum, confidence) = match cr.rule.validator {
             Some(Validator::Crc32) if !placeholder::is_uniform(secret) => {

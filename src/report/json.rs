@@ -16,6 +16,8 @@ struct Document<'a> {
     version: u32,
     tool: Tool,
     findings: Vec<FindingOut<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressed: Vec<SuppressedOut<'a>>,
     summary: Summary<'a>,
     errors: &'a [Problem],
 }
@@ -47,6 +49,13 @@ struct FindingOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     revocation: Option<&'a Revocation>,
     locations: &'a [Location],
+}
+
+#[derive(Serialize)]
+struct SuppressedOut<'a> {
+    reason: &'static str,
+    #[serde(flatten)]
+    finding: FindingOut<'a>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +105,14 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             .findings
             .iter()
             .map(|f| finding_out(f, r.show_secrets))
+            .collect(),
+        suppressed: r
+            .suppressed
+            .iter()
+            .map(|s| SuppressedOut {
+                reason: s.reason.as_str(),
+                finding: finding_out(&s.finding, r.show_secrets),
+            })
             .collect(),
         summary: Summary {
             findings: r.findings.len(),

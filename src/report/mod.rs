@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use crate::diagnostics::{Problem, Stats};
 use crate::finding::Finding;
 use crate::rules::Rule;
+use crate::suppress::Suppressed;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -26,6 +27,8 @@ pub enum Format {
 /// Everything a writer may show.
 pub struct Report<'a> {
     pub findings: &'a [Finding],
+    /// Listed only with `--show-suppressed` (empty otherwise).
+    pub suppressed: &'a [Suppressed],
     pub stats: &'a Stats,
     pub problems: &'a [Problem],
     /// Every rule that was loaded (SARIF lists the ones with results).

@@ -40,7 +40,12 @@ replacement with the least scopes needed, store it as a secret (for Actions: `gh
 remove it from the file, and rewrite history if it was committed.";
 
 pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let mut rule_ids: Vec<&str> = r.findings.iter().map(|f| f.rule.as_str()).collect();
+    let all = r
+        .findings
+        .iter()
+        .map(|f| (f, None))
+        .chain(r.suppressed.iter().map(|s| (&s.finding, Some(s.reason))));
+    let mut rule_ids: Vec<&str> = all.clone().map(|(f, _)| f.rule.as_str()).collect();
     rule_ids.sort_unstable();
     rule_ids.dedup();
     let rules: Vec<Value> = rule_ids
@@ -63,7 +68,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         })
         .collect();
     let mut results = Vec::new();
-    for f in r.findings {
+    for (f, suppressed) in all {
         let rule_index = rule_ids.iter().position(|id| *id == f.rule).unwrap_or(0);
         let checksum = match f.checksum {
             Checksum::Valid => " (checksum valid)",
@@ -77,7 +82,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                 .take(16)
                 .map(|b| format!("{b:02x}"))
                 .collect();
-            results.push(json!({
+            let mut result = json!({
                 "ruleId": f.rule,
                 "ruleIndex": rule_index,
                 "level": level(f.confidence),
@@ -102,7 +107,17 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                     "verification": f.verification.as_ref().map(|v| v.status()),
                     "revocation": f.revocation.as_ref().map(|r| r.status())
                 }
-            }));
+            });
+            if let Some(reason) = suppressed {
+                // Code scanning shows these as dismissed: in-source for inline comments.
+                let kind = if reason == crate::suppress::Reason::Inline {
+                    "inSource"
+                } else {
+                    "external"
+                };
+                result["suppressions"] = json!([{"kind": kind, "justification": format!("patrol: {}", reason.as_str())}]);
+            }
+            results.push(result);
         }
     }
     let notifications: Vec<Value> = r

@@ -68,6 +68,23 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out)?;
     }
+    for s in r.suppressed {
+        let f = &s.finding;
+        let first = &f.locations[0];
+        writeln!(
+            out,
+            "suppressed ({}): {}  {}  {}:{}:{}",
+            s.reason.as_str(),
+            f.secret.display(r.show_secrets),
+            f.kind.describe(),
+            first.path,
+            first.line,
+            first.column
+        )?;
+    }
+    if !r.suppressed.is_empty() {
+        writeln!(out)?;
+    }
     let s = r.stats;
     let locations: usize = r.findings.iter().map(|f| f.locations.len()).sum();
     let mut line = if r.findings.is_empty() {
@@ -96,6 +113,12 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             "; {} over --max-file-size skipped",
             s.skipped_large
         ));
+    }
+    if s.suppressed > 0 {
+        line.push_str(&format!("; {} suppressed", s.suppressed));
+        if s.baseline > 0 {
+            line.push_str(&format!(" ({} in the baseline)", s.baseline));
+        }
     }
     if s.errors > 0 {
         line.push_str(&format!(

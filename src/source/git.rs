@@ -541,6 +541,7 @@ fn scan_message(
                 in_head,
             }),
             log: None,
+            inline_allow: l.inline_allow,
         };
         scanner.record(l.hit, location);
     }
@@ -618,6 +619,7 @@ fn record_blob(
                 in_head,
             }),
             log: None,
+            inline_allow: l.inline_allow,
         };
         scanner.record(l.hit.clone(), location);
     }

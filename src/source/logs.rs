@@ -74,6 +74,7 @@ pub fn record(scanner: &Scanner, hits: Vec<Located>, path: &str, base: &LogConte
                 timestamp: timestamp(&l.line_head),
                 ..base.clone()
             }),
+            inline_allow: l.inline_allow,
         };
         scanner.record(l.hit, location);
     }

@@ -21,6 +21,30 @@ pub struct Located {
     pub offset: u64,
     /// The first bytes of the hit's line (for a log timestamp), when still in the buffer.
     pub line_head: Vec<u8>,
+    /// The line carries an inline allow marker (`patrol:allow`, `gitleaks:allow`,
+    /// `pragma: allowlist secret`).
+    pub inline_allow: bool,
+}
+
+/// Comments that allow the secrets on their line, patrol's and those of tools teams migrate from.
+pub const INLINE_MARKERS: [&[u8]; 3] = [
+    b"patrol:allow",
+    b"gitleaks:allow",
+    b"pragma: allowlist secret",
+];
+
+/// How far from a hit, on its line, a marker is looked for (minified lines can be huge).
+const MARKER_REACH: usize = 4096;
+
+fn has_marker(buf: &[u8], line_start: Option<usize>, at: usize) -> bool {
+    let lo = line_start.unwrap_or(0).max(at.saturating_sub(MARKER_REACH));
+    let hi = (at + MARKER_REACH).min(buf.len());
+    let end = memchr::memchr(b'\n', &buf[at..hi]).map_or(hi, |i| at + i);
+    let start = memchr::memrchr(b'\n', &buf[lo..at]).map_or(lo, |i| lo + i + 1);
+    let line = &buf[start..end];
+    INLINE_MARKERS
+        .iter()
+        .any(|m| memchr::memmem::find(line, m).is_some())
 }
 
 /// Bytes of a line kept in [`Located::line_head`].
@@ -100,12 +124,18 @@ fn locate(
                 buf[i..(i + LINE_HEAD).min(buf.len())].to_vec()
             })
             .unwrap_or_default();
+        let inline_allow = has_marker(
+            buf,
+            line_start.checked_sub(buf_start).map(|i| i as usize),
+            hit.offset,
+        );
         emit(Located {
             hit,
             line: line + 1,
             column: offset - line_start + 1,
             offset,
             line_head: head,
+            inline_allow,
         });
     }
 }

@@ -80,6 +80,7 @@ pub fn scan_staged(scanner: &Scanner, path: &Path) -> Result<(), GitError> {
                 decoded: l.hit.decoded.clone(),
                 git: None,
                 log: None,
+                inline_allow: l.inline_allow,
             };
             scanner.record(l.hit, location);
         }
