@@ -144,6 +144,7 @@ fn run_scan(
         rules: &rules,
         show_secrets: output.show_secrets,
         color: false,
+        quiet: output.quiet,
     };
     write_report(report, output)?;
     let code = if outcome.any_failed {

@@ -94,7 +94,7 @@ impl<'a> Scanner<'a> {
         file: std::fs::File,
         len: u64,
     ) -> Option<Vec<Located>> {
-        if (MAP_MIN..=self.chunking.size as u64).contains(&len) {
+        if (MAP_MIN..=self.chunking.size as u64).contains(&len) && !self.sniffs_binary(&file) {
             // SAFETY: the map is read-only and dropped before returning; a file truncated
             // meanwhile by another process is the one hazard, as for every mmap reader.
             if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
@@ -102,6 +102,19 @@ impl<'a> Scanner<'a> {
             }
         }
         self.scan_only(path, file, Some(len))
+    }
+
+    /// Reads the first bytes of `file` (at its current position, then rewinds) to tell binary
+    /// from text before mapping it.
+    fn sniffs_binary(&self, mut file: &std::fs::File) -> bool {
+        use std::io::Seek;
+        if !self.skip_binary {
+            return false;
+        }
+        let mut head = [0u8; 8192];
+        let n = file.read(&mut head).unwrap_or(0);
+        let _ = file.rewind();
+        reader::looks_binary(&head[..n])
     }
 
     /// Records a hit at `location`.

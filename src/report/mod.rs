@@ -35,6 +35,8 @@ pub struct Report<'a> {
     pub rules: &'a [Rule],
     pub show_secrets: bool,
     pub color: bool,
+    /// `--quiet`: the text report is the findings alone, without the summary line.
+    pub quiet: bool,
 }
 
 impl Report<'_> {

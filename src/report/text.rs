@@ -85,6 +85,9 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !r.suppressed.is_empty() {
         writeln!(out)?;
     }
+    if r.quiet {
+        return Ok(());
+    }
     let s = r.stats;
     let locations: usize = r.findings.iter().map(|f| f.locations.len()).sum();
     let mut line = if r.findings.is_empty() {

@@ -181,6 +181,14 @@ pub fn scan_stream<R: Read>(
     let mut first = true;
     loop {
         let want = own_start + chunk + context;
+        if first {
+            first = false;
+            // Sniff before reading a whole chunk: a large binary costs one small read.
+            (&mut input).take(SNIFF as u64).read_to_end(&mut buf)?;
+            if skip_binary && looks_binary(&buf) {
+                return Ok(Outcome::Binary);
+            }
+        }
         let have = buf.len();
         if want > have {
             (&mut input)
@@ -188,12 +196,6 @@ pub fn scan_stream<R: Read>(
                 .read_to_end(&mut buf)?;
         }
         let eof = buf.len() < want;
-        if first {
-            first = false;
-            if skip_binary && looks_binary(&buf) {
-                return Ok(Outcome::Binary);
-            }
-        }
         let own_end = if eof { buf.len() } else { own_start + chunk };
 
         locate(
