@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use crate::cli::{ArchiveArgs, LogsArgs};
 use crate::cli::{
     Cli, ColorChoice, Command, ContentArgs, DetectArgs, GitArgs, HookAction, IncidentArgs,
-    OutputArgs, RespondArgs, RevokeArgs, RulesArgs, ScanArgs, StagedArgs, StepsArgs, VerifyArgs,
+    OutputArgs, RespondArgs, RulesArgs, ScanArgs, StagedArgs, StepsArgs,
 };
 use crate::config::Config;
 use crate::diagnostics::Diagnostics;
@@ -441,12 +441,12 @@ fn config_command(args: crate::cli::ConfigArgs) -> Result<i32> {
     }
 }
 
-fn verify(mut args: VerifyArgs) -> Result<i32> {
+fn verify(mut args: crate::cli::StdinArgs) -> Result<i32> {
     args.respond.verify = true;
     Ok(respond_to_text(&[], &args.respond, &args.detect, &args.output)?.0)
 }
 
-fn revoke(mut args: RevokeArgs) -> Result<i32> {
+fn revoke(mut args: crate::cli::StdinArgs) -> Result<i32> {
     args.respond.revoke = true;
     Ok(respond_to_text(&[], &args.respond, &args.detect, &args.output)?.0)
 }

@@ -34,9 +34,9 @@ pub enum Command {
     /// Install or remove the git pre-commit hook that runs `patrol staged`
     Hook(HookArgs),
     /// Check whether tokens read from standard input are live (never from the command line)
-    Verify(VerifyArgs),
+    Verify(StdinArgs),
     /// Revoke the GitHub tokens found in standard input (a chat message, a log excerpt)
-    Revoke(RevokeArgs),
+    Revoke(StdinArgs),
     /// Print the steps to create and roll out a replacement for a token kind
     Steps(StepsArgs),
     /// "I pasted a token in chat": find, verify, revoke (after one confirmation) and explain
@@ -175,18 +175,9 @@ pub struct RespondArgs {
     pub api_retries: u32,
 }
 
+/// `verify` and `revoke`: free text on standard input.
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
-    #[command(flatten)]
-    pub respond: RespondArgs,
-    #[command(flatten)]
-    pub detect: DetectArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct RevokeArgs {
+pub struct StdinArgs {
     #[command(flatten)]
     pub respond: RespondArgs,
     #[command(flatten)]

@@ -142,17 +142,7 @@ impl<'a> Scanner<'a> {
     /// Records hits at `path`.
     pub fn record_all(&self, source: SourceKind, path: &str, hits: Vec<Located>) {
         for l in hits {
-            let location = Location {
-                source,
-                path: path.to_string(),
-                line: l.line,
-                column: l.column,
-                offset: l.offset,
-                decoded: l.hit.decoded.clone(),
-                git: None,
-                log: None,
-                inline_allow: l.inline_allow,
-            };
+            let location = l.location(source, path);
             self.record(l.hit, location);
         }
     }

@@ -20,10 +20,17 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 fn git_raw(dir: &Path, args: &[&str]) -> std::process::Output {
-    Std::new("git")
-        .current_dir(dir)
+    git_cmd(dir, args, false)
+}
+
+/// Git with a fixed identity and no user configuration; the repository's own hooks run only
+/// when `hooks`.
+fn git_cmd(dir: &Path, args: &[&str], hooks: bool) -> std::process::Output {
+    let mut cmd = Std::new("git");
+    cmd.current_dir(dir)
         .env("HOME", dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("GIT_INDEX_FILE")
         .env("GIT_AUTHOR_NAME", "Ada Lovelace")
         .env("GIT_AUTHOR_EMAIL", "ada@example.com")
         .env("GIT_COMMITTER_NAME", "Ada Lovelace")
@@ -35,12 +42,11 @@ fn git_raw(dir: &Path, args: &[&str]) -> std::process::Output {
             "init.defaultBranch=main",
             "-c",
             "commit.gpgsign=false",
-            "-c",
-            "core.hooksPath=",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs")
+        ]);
+    if !hooks {
+        cmd.args(["-c", "core.hooksPath="]);
+    }
+    cmd.args(args).output().expect("git runs")
 }
 
 fn repo() -> tempfile::TempDir {
@@ -397,17 +403,5 @@ fn is_hook(d: &Path) -> bool {
 
 /// Like `git_raw` but with the repository's own hooks enabled.
 fn git_raw_hooks(dir: &Path, args: &[&str]) -> std::process::Output {
-    Std::new("git")
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .env_remove("GIT_INDEX_FILE")
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .output()
-        .expect("git runs")
+    git_cmd(dir, args, true)
 }

@@ -528,20 +528,13 @@ fn scan_message(
         .is_some_and(|head| head == id || repo.graph_descendant_of(head, id).unwrap_or(false));
     for l in hits {
         let location = Location {
-            source: SourceKind::Git,
-            path: path.clone(),
-            line: l.line,
-            column: l.column,
-            offset: l.offset,
-            decoded: l.hit.decoded.clone(),
             git: Some(GitContext {
                 object,
                 id: id.to_string(),
                 commit: commit.clone(),
                 in_head,
             }),
-            log: None,
-            inline_allow: l.inline_allow,
+            ..l.location(SourceKind::Git, &path)
         };
         scanner.record(l.hit, location);
     }
@@ -606,20 +599,13 @@ fn record_blob(
 ) {
     for l in hits {
         let location = Location {
-            source: SourceKind::Git,
-            path: path.clone(),
-            line: l.line,
-            column: l.column,
-            offset: l.offset,
-            decoded: l.hit.decoded.clone(),
             git: Some(GitContext {
                 object: "blob",
                 id: blob.to_string(),
                 commit: commit.clone(),
                 in_head,
             }),
-            log: None,
-            inline_allow: l.inline_allow,
+            ..l.location(SourceKind::Git, &path)
         };
         scanner.record(l.hit.clone(), location);
     }

@@ -63,18 +63,11 @@ pub fn timestamp(line_head: &[u8]) -> Option<String> {
 pub fn record(scanner: &Scanner, hits: Vec<Located>, path: &str, base: &LogContext) {
     for l in hits {
         let location = Location {
-            source: SourceKind::Log,
-            path: path.to_string(),
-            line: l.line,
-            column: l.column,
-            offset: l.offset,
-            decoded: l.hit.decoded.clone(),
-            git: None,
             log: Some(LogContext {
                 timestamp: timestamp(&l.line_head),
                 ..base.clone()
             }),
-            inline_allow: l.inline_allow,
+            ..l.location(SourceKind::Log, path)
         };
         scanner.record(l.hit, location);
     }

@@ -5,6 +5,7 @@
 
 use std::io::{self, Read};
 
+use crate::finding::{Location, SourceKind};
 use crate::matcher::{Hit, Matcher};
 
 /// Default bytes per chunk: big enough that most files are one chunk.
@@ -24,6 +25,23 @@ pub struct Located {
     /// The line carries an inline allow marker (`patrol:allow`, `gitleaks:allow`,
     /// `pragma: allowlist secret`).
     pub inline_allow: bool,
+}
+
+impl Located {
+    /// This hit's location in an input shown as `path`; sources add git or log context.
+    pub fn location(&self, source: SourceKind, path: &str) -> Location {
+        Location {
+            source,
+            path: path.to_string(),
+            line: self.line,
+            column: self.column,
+            offset: self.offset,
+            decoded: self.hit.decoded.clone(),
+            git: None,
+            log: None,
+            inline_allow: self.inline_allow,
+        }
+    }
 }
 
 /// Comments that allow the secrets on their line, patrol's and those of tools teams migrate from.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{DiffOptions, Index, Oid};
 
-use crate::finding::{Location, SourceKind};
+use crate::finding::SourceKind;
 use crate::scan::Scanner;
 use crate::source::git::{GitError, open};
 
@@ -71,17 +71,7 @@ pub fn scan_staged(scanner: &Scanner, path: &Path) -> Result<(), GitError> {
             if !u32::try_from(l.line).is_ok_and(|n| lines.contains(&n)) {
                 continue;
             }
-            let location = Location {
-                source: SourceKind::Staged,
-                path: shown.clone(),
-                line: l.line,
-                column: l.column,
-                offset: l.offset,
-                decoded: l.hit.decoded.clone(),
-                git: None,
-                log: None,
-                inline_allow: l.inline_allow,
-            };
+            let location = l.location(SourceKind::Staged, &shown);
             scanner.record(l.hit, location);
         }
     }
