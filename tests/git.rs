@@ -405,3 +405,52 @@ fn is_hook(d: &Path) -> bool {
 fn git_raw_hooks(dir: &Path, args: &[&str]) -> std::process::Output {
     git_cmd(dir, args, true)
 }
+
+#[test]
+fn worktrees_shallow_clones_submodules_and_lfs_pointers() {
+    let dir = repo();
+    let d = dir.path();
+    let tok = mint("ghp");
+    commit_file(d, "old.txt", &format!("{tok}\n"), "old");
+    commit_file(
+        d,
+        "lfs.bin",
+        "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 12345\n",
+        "lfs pointer",
+    );
+    let sub = repo();
+    git(
+        d,
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            sub.path().to_str().unwrap(),
+            "vendor/sub",
+        ],
+    );
+    git(d, &["commit", "-qm", "add submodule"]);
+    commit_file(d, "new.txt", "nothing\n", "new");
+
+    let (r, _) = git_report(d, &[]);
+    let notes = r["summary"]["notes"].to_string();
+    assert!(notes.contains("submodules are not entered"), "{notes}");
+    assert!(notes.contains("LFS pointer"), "{notes}");
+    assert_eq!(secrets(&r), vec![tok.clone()]);
+
+    // A linked worktree sees the same history.
+    let wt = tempfile::tempdir().unwrap();
+    let wt_path = wt.path().join("wt");
+    git(d, &["worktree", "add", "-q", wt_path.to_str().unwrap()]);
+    let (r, _) = git_report(&wt_path, &[]);
+    assert_eq!(secrets(&r), vec![tok]);
+
+    // A shallow clone is scanned, and says so.
+    let shallow = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", d.display());
+    git(shallow.path(), &["clone", "-q", "--depth", "1", &url, "s"]);
+    let (r, _) = git_report(&shallow.path().join("s"), &[]);
+    assert!(r["summary"]["notes"].to_string().contains("shallow"), "{r}");
+}

@@ -305,6 +305,38 @@ fn revoke_outcomes_submitted_failed_not_revocable_and_installation_self_revoke()
 }
 
 #[test]
+fn a_revocation_that_times_out_is_failed_and_exits_4() {
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let tok = mint("ghp");
+    let out = patrol()
+        .args([
+            "revoke",
+            "--yes",
+            "--api-url",
+            &url,
+            "--api-timeout",
+            "1",
+            "--api-retries",
+            "1",
+        ])
+        .args(["-f", "json", "--show-secrets"])
+        .write_stdin(tok.clone())
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rev = &finding(&r, &tok)["revocation"];
+    assert_eq!(rev["status"], "failed");
+    assert!(
+        rev["reason"].as_str().unwrap().contains("timed out"),
+        "{rev}"
+    );
+    drop(silent);
+}
+
+#[test]
 fn without_yes_and_without_a_terminal_nothing_is_sent() {
     let mut server = Server::new();
     let any = server.mock("POST", Matcher::Any).expect(0).create();
