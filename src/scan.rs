@@ -94,7 +94,11 @@ impl<'a> Scanner<'a> {
         file: std::fs::File,
         len: u64,
     ) -> Option<Vec<Located>> {
-        if (MAP_MIN..=self.chunking.size as u64).contains(&len) && !self.sniffs_binary(&file) {
+        if (MAP_MIN..=self.chunking.size as u64).contains(&len) {
+            if self.sniffs_binary(&file) {
+                self.diagnostics.skipped_binary();
+                return None;
+            }
             // SAFETY: the map is read-only and dropped before returning; a file truncated
             // meanwhile by another process is the one hazard, as for every mmap reader.
             if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {

@@ -257,11 +257,22 @@ fn binary_files_are_skipped_unless_binary() {
     blob.extend_from_slice(tok.as_bytes());
     blob.extend_from_slice(&[0u8; 64]);
     write(dir.path(), "app.bin", &blob);
+    // A 2 MiB one takes the memory-mapped path.
+    let mut big = blob.clone();
+    big.resize(2 << 20, 0);
+    write(dir.path(), "big.bin", &big);
     let (r, code) = json_report(&["scan", dir.path().to_str().unwrap()]);
     assert_eq!(code, 0);
-    assert_eq!(r["summary"]["skipped_binary"], 1);
+    assert_eq!(r["summary"]["skipped_binary"], 2);
     let (r, _) = json_report(&["scan", "--binary", dir.path().to_str().unwrap()]);
     assert_eq!(secrets(&r), vec![tok]);
+    assert_eq!(
+        finding(&r, &secrets(&r)[0])["locations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
