@@ -19,8 +19,6 @@ pub enum Encoding {
     JsonEscape,
     #[serde(rename = "utf-16le")]
     Utf16le,
-    #[serde(rename = "utf-16be")]
-    Utf16be,
 }
 
 impl Encoding {
@@ -30,7 +28,6 @@ impl Encoding {
             Encoding::Percent => "percent",
             Encoding::JsonEscape => "json-escape",
             Encoding::Utf16le => "utf-16le",
-            Encoding::Utf16be => "utf-16be",
         }
     }
 }
@@ -161,14 +158,10 @@ pub fn decode(hay: &[u8], pos: usize, trigger: &Trigger) -> Option<Decoded> {
             let (start, end) = line_window(hay, pos, trigger.before, trigger.after);
             Some(decode_json_escapes(&hay[start..end], start))
         }
-        Encoding::Utf16le | Encoding::Utf16be => {
+        Encoding::Utf16le => {
             let start = pos.saturating_sub(trigger.before);
             let end = (pos + trigger.after).min(hay.len());
-            Some(decode_utf16(
-                &hay[start..end],
-                start,
-                trigger.encoding == Encoding::Utf16be,
-            ))
+            Some(decode_utf16le(&hay[start..end], start))
         }
     }
 }
@@ -286,14 +279,10 @@ fn decode_json_escapes(text: &[u8], base: usize) -> Decoded {
     Decoded { bytes, map }
 }
 
-fn decode_utf16(text: &[u8], base: usize, big_endian: bool) -> Decoded {
-    let units = text.chunks_exact(2).map(|c| {
-        if big_endian {
-            u16::from_be_bytes([c[0], c[1]])
-        } else {
-            u16::from_le_bytes([c[0], c[1]])
-        }
-    });
+fn decode_utf16le(text: &[u8], base: usize) -> Decoded {
+    let units = text
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
     let mut bytes = Vec::with_capacity(text.len() / 2);
     let mut map = Vec::with_capacity(text.len() / 2);
     let mut unit_index = 0usize;
@@ -358,7 +347,7 @@ mod tests {
             .encode_utf16()
             .flat_map(|u| u.to_le_bytes())
             .collect();
-        let d = decode_utf16(&le, 100, false);
+        let d = decode_utf16le(&le, 100);
         assert_eq!(d.bytes, b"ghp_x");
         assert_eq!(d.map[4], 108);
     }

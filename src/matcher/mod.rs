@@ -242,7 +242,11 @@ impl Matcher {
             .rules
             .iter()
             .map(|r| r.rule.window[0] + r.rule.window[1]);
-        rules.max().unwrap_or(0).max(64 * 1024 + 64)
+        let decoders = self.actions.iter().flatten().filter_map(|(a, _)| match a {
+            Action::Decode(t) => Some(t.before + t.after),
+            Action::Rule(_) => None,
+        });
+        rules.chain(decoders).max().unwrap_or(0)
     }
 
     /// All hits in `hay`, in order of offset, one per (secret, offset).
