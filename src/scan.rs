@@ -56,14 +56,7 @@ impl<'a> Scanner<'a> {
             |l| hits.push(l),
         );
         match result {
-            Ok(Outcome::Scanned(bytes)) => {
-                self.diagnostics.scanned(bytes);
-                Some(hits)
-            }
-            Ok(Outcome::Binary) => {
-                self.diagnostics.skipped_binary();
-                None
-            }
+            Ok(outcome) => self.tally(outcome, hits),
             Err(e) => {
                 self.diagnostics.problem(path, format!("read error: {e}"));
                 Some(hits)
@@ -74,16 +67,8 @@ impl<'a> Scanner<'a> {
     /// Like [`Scanner::scan_only`] for bytes already in memory: no copy.
     pub fn scan_only_bytes(&self, data: &[u8]) -> Option<Vec<Located>> {
         let mut hits = Vec::new();
-        match reader::scan_slice(self.matcher, data, self.skip_binary, |l| hits.push(l)) {
-            Outcome::Scanned(bytes) => {
-                self.diagnostics.scanned(bytes);
-                Some(hits)
-            }
-            Outcome::Binary => {
-                self.diagnostics.skipped_binary();
-                None
-            }
-        }
+        let outcome = reader::scan_slice(self.matcher, data, self.skip_binary, |l| hits.push(l));
+        self.tally(outcome, hits)
     }
 
     /// Scans a file: memory-mapped when it fits in one chunk and is big enough for mapping to
@@ -119,6 +104,20 @@ impl<'a> Scanner<'a> {
         let n = file.read(&mut head).unwrap_or(0);
         let _ = file.rewind();
         reader::looks_binary(&head[..n])
+    }
+
+    /// Counts a scanned or skipped input; the hits of a scanned one.
+    fn tally(&self, outcome: Outcome, hits: Vec<Located>) -> Option<Vec<Located>> {
+        match outcome {
+            Outcome::Scanned(bytes) => {
+                self.diagnostics.scanned(bytes);
+                Some(hits)
+            }
+            Outcome::Binary => {
+                self.diagnostics.skipped_binary();
+                None
+            }
+        }
     }
 
     /// Records a hit at `location`.
