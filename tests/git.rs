@@ -454,3 +454,37 @@ fn worktrees_shallow_clones_submodules_and_lfs_pointers() {
     let (r, _) = git_report(&shallow.path().join("s"), &[]);
     assert!(r["summary"]["notes"].to_string().contains("shallow"), "{r}");
 }
+
+#[test]
+fn a_corrupt_tree_in_a_since_range_is_reported_and_the_range_goes_on() {
+    let dir = repo();
+    let d = dir.path();
+    let base = git(d, &["rev-parse", "HEAD"]);
+    let tok = mint("ghp");
+    commit_file(d, "keep.txt", &format!("{tok}\n"), "keep");
+    let broken = commit_file(d, "dir/other.txt", "fine\n", "broken tree");
+    let tree = git(d, &["rev-parse", &format!("{broken}^{{tree}}")]);
+    let obj = d.join(".git/objects").join(&tree[..2]).join(&tree[2..]);
+    let mut perms = std::fs::metadata(&obj).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&obj, perms).unwrap();
+    std::fs::write(&obj, b"not zlib").unwrap();
+    let out = patrol()
+        .args([
+            "git",
+            d.to_str().unwrap(),
+            "--since",
+            &base,
+            "-f",
+            "json",
+            "--show-secrets",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(secrets(&r), vec![tok]);
+    assert!(stderr.contains(&broken), "the commit is named: {stderr}");
+}

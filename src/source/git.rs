@@ -446,7 +446,16 @@ fn scan_range(
     let mut blobs = HashSet::new();
     let mut tips = Vec::new();
     for oid in walk {
-        let commit = repo.find_commit(oid?)?;
+        // A missing or corrupt object is reported with its id; the other commits go on.
+        let commit = match oid.and_then(|o| repo.find_commit(o)) {
+            Ok(c) => c,
+            Err(e) => {
+                scanner
+                    .diagnostics
+                    .problem("(history)", e.message().to_string());
+                continue;
+            }
+        };
         tips.push(commit.id());
         scan_message(
             scanner,
@@ -455,9 +464,19 @@ fn scan_range(
             commit.id(),
             commit.message_bytes(),
         );
-        let tree = commit.tree()?;
         let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
-        let diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None)?;
+        let diff = commit
+            .tree()
+            .and_then(|tree| repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None));
+        let diff = match diff {
+            Ok(d) => d,
+            Err(e) => {
+                scanner
+                    .diagnostics
+                    .problem(format!("commit {}", commit.id()), e.message().to_string());
+                continue;
+            }
+        };
         for delta in diff.deltas() {
             let new = delta.new_file();
             if new.id().is_zero()
