@@ -368,46 +368,26 @@ fn delete_leaking_logs(
     Ok(())
 }
 
-/// A baseline is a `json` report without secrets; writing one never fails on findings.
+/// A baseline is a `json` report without secrets; writing one never fails on findings. It is
+/// `scan -f json -q --exit-code 0` over the same paths and detection settings, with clap
+/// supplying every other default, so they cannot drift from `scan`'s.
 fn baseline(args: crate::cli::BaselineArgs) -> Result<i32> {
-    let scan_args = ScanArgs {
-        paths: args.paths,
-        walk: crate::cli::WalkArgs {
-            gitignore: false,
-            exclude: Vec::new(),
-            follow: false,
-            max_file_size: None,
-            no_archives: false,
-        },
-        archives: ArchiveArgs {
-            max_archive_bytes: 8 << 30,
-            max_archive_ratio: 200,
-            max_archive_depth: 3,
-        },
-        content: no_content(),
-        respond: RespondArgs {
-            verify: false,
-            only_live: false,
-            revoke: false,
-            yes: false,
-            dry_run: false,
-            steps: false,
-            audit_log: None,
-            api_url: crate::github::client::DEFAULT_API_URL.to_string(),
-            api_interval: 0,
-            api_timeout: 20,
-            api_retries: 0,
-        },
-        detect: args.detect,
-        output: OutputArgs {
-            format: Format::Json,
-            output: None,
-            show_secrets: false,
-            exit_code: 0,
-            quiet: true,
-            color: ColorChoice::Never,
-        },
+    let parsed = <Cli as clap::Parser>::try_parse_from([
+        "patrol",
+        "scan",
+        "-f",
+        "json",
+        "-q",
+        "--exit-code",
+        "0",
+        "--color",
+        "never",
+    ])?;
+    let Command::Scan(mut scan_args) = parsed.command else {
+        anyhow::bail!("internal error: `scan` did not parse as a scan");
     };
+    scan_args.paths = args.paths;
+    scan_args.detect = args.detect;
     scan(scan_args)?;
     Ok(0)
 }
