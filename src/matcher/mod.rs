@@ -269,6 +269,44 @@ impl Matcher {
         out
     }
 
+    /// `text` with every secret this matcher finds in it redacted, for strings taken from
+    /// scanned content (commit summaries, authors, member names, log lines in messages) that a
+    /// report or message prints. A secret found through a decoding has no literal span: its
+    /// encoded run, up to the next space or quote, is redacted whole.
+    pub fn redact_text(&self, text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut spans: Vec<(usize, usize, String)> = Vec::new();
+        for hit in self.scan(bytes) {
+            let start = hit.offset.min(bytes.len());
+            let end = if hit.decoded.is_empty() {
+                (start + hit.secret.len()).min(bytes.len())
+            } else {
+                bytes[start..]
+                    .iter()
+                    .position(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<'))
+                    .map_or(bytes.len(), |i| start + i)
+            };
+            let shown = crate::finding::Secret::new(hit.secret).redacted();
+            spans.push((start, end, shown));
+        }
+        if spans.is_empty() {
+            return text.to_string();
+        }
+        spans.sort_by_key(|s| s.0);
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (start, end, shown) in spans {
+            if start < at {
+                continue;
+            }
+            out.push_str(&String::from_utf8_lossy(&bytes[at..start]));
+            out.push_str(&shown);
+            at = end;
+        }
+        out.push_str(&String::from_utf8_lossy(&bytes[at..]));
+        out
+    }
+
     fn scan_into(&self, hay: &[u8], depth: usize, out: &mut Vec<Hit>) {
         // End of the last window each decoder decoded, so one encoded run is decoded once.
         let mut decoded_until = [0usize; 5];
@@ -446,6 +484,18 @@ fn is_opaque_credential(v: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redact_text_hides_every_secret_in_a_string() {
+        let m = Matcher::new(crate::rules::builtin().unwrap(), MatcherOptions::default()).unwrap();
+        let mut mint = crate::template::Mint::new();
+        let token = mint.classic("ghp_", 30);
+        let text = format!("rotate old token {token} now");
+        let shown = m.redact_text(&text);
+        assert!(!shown.contains(&token), "{shown}");
+        assert!(shown.starts_with("rotate old token ghp_") && shown.ends_with(" now"));
+        assert_eq!(m.redact_text("nothing here"), "nothing here");
+    }
 
     /// aho-corasick's SIMD prefilter (Teddy) takes at most 64 patterns and fingerprints up to
     /// 4 bytes of each: a rule with a shorter literal, or too many literals, would silently
