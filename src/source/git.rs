@@ -104,7 +104,8 @@ impl TreeCache {
 }
 
 /// Calls `f(name, id, kind)` for each entry of a raw tree object; false if it is malformed.
-fn tree_entries(raw: &[u8], mut f: impl FnMut(&[u8], Oid, ObjectType)) -> bool {
+/// Public for the `git_tree` fuzz target (`fuzz/`): keep a public parse function of raw trees.
+pub fn tree_entries(raw: &[u8], mut f: impl FnMut(&[u8], Oid, ObjectType)) -> bool {
     let mut i = 0;
     while i < raw.len() {
         let Some(sp) = memchr::memchr(b' ', &raw[i..]) else {
