@@ -14,6 +14,7 @@ pub mod finding;
 pub mod github;
 pub mod hook;
 pub mod matcher;
+pub mod plan;
 pub mod remediate;
 pub mod report;
 pub mod respond;

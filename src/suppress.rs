@@ -79,12 +79,9 @@ impl Suppressor {
         self.allow.extend(fingerprints);
     }
 
-    /// Reads `.patrolallow`-style lines: fingerprints, blank lines, `#` comments.
-    pub fn allow_file(&mut self, path: &Path) -> Result<(), SuppressError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SuppressError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+    /// Reads `.patrolallow`-style lines (fingerprints, blank lines, `#` comments) from `text`;
+    /// `name` is used in errors.
+    pub fn allow_text(&mut self, name: &str, text: &str) -> Result<(), SuppressError> {
         for (i, line) in text.lines().enumerate() {
             let entry = line.split('#').next().unwrap_or("").trim();
             if entry.is_empty() {
@@ -92,7 +89,7 @@ impl Suppressor {
             }
             if !is_fingerprint(entry) {
                 return Err(SuppressError::AllowLine {
-                    path: path.display().to_string(),
+                    path: name.to_string(),
                     line: i + 1,
                 });
             }

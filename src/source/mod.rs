@@ -8,6 +8,7 @@
 //! reports every input it could not read completely as a problem (which makes the scan
 //! incomplete); it never prints.
 
+pub mod adapters;
 pub mod archive;
 pub mod files;
 pub mod git;
@@ -33,6 +34,8 @@ pub enum SourceError {
     Walk(#[from] files::WalkError),
     #[error(transparent)]
     Git(#[from] git::GitError),
+    #[error(transparent)]
+    Actions(#[from] crate::github::actions::ActionsError),
     #[error("{0}")]
     Other(String),
 }

@@ -1,0 +1,30 @@
+//! `patrol git [REPO]`: a repository's history.
+
+use anyhow::Result;
+
+use super::pipeline::scan_and_report;
+use crate::cli::GitArgs;
+use crate::plan::{self, RepoConfig, Request};
+use crate::source::adapters::History;
+use crate::source::git::GitOptions;
+
+pub fn run(args: GitArgs) -> Result<i32> {
+    let plan = plan::lower(Request {
+        repo: RepoConfig::of_repository(&args.repo)?,
+        detect: &args.detect,
+        output: &args.output,
+        respond: &args.respond,
+        content: Some(&args.content),
+        archives: None,
+    })?;
+    let history = History {
+        repo: args.repo.clone(),
+        options: GitOptions {
+            all_objects: args.all_objects,
+            branches: args.branch.clone(),
+            since: args.since.clone(),
+            range: args.range.clone(),
+        },
+    };
+    Ok(scan_and_report(&plan, &[&history])?.exit_code)
+}

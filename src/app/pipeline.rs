@@ -1,0 +1,104 @@
+//! The one scan-and-report step every scanning command ends in: run the sources through one
+//! [`Scanner`], filter by confidence, suppress, respond (verify, revoke), write the report and
+//! pick the exit code.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+
+use anyhow::{Context, Result};
+
+use super::{EXIT_LIVE, EXIT_REVOKE_FAILED};
+use crate::cli::ColorChoice;
+use crate::diagnostics::Diagnostics;
+use crate::finding::Finding;
+use crate::plan::{OutputPlan, Plan};
+use crate::report::Report;
+use crate::respond;
+use crate::scan::Scanner;
+use crate::source::Source;
+use crate::source::reader::DEFAULT_CHUNK;
+use crate::suppress::Reason;
+
+/// What a scan left for the command: its exit code and the findings reported.
+pub struct Reported {
+    pub exit_code: i32,
+    pub findings: Vec<Finding>,
+}
+
+/// Scans `sources` in order with `plan`, reports, and responds as the plan says.
+pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported> {
+    if let Some(n) = plan.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .context("cannot start worker threads")?;
+    }
+    let diagnostics = Diagnostics::new(plan.output.quiet);
+    let scanner = Scanner::new(&plan.matcher, &diagnostics, DEFAULT_CHUNK, plan.skip_binary);
+    for source in sources {
+        source.scan(&scanner)?;
+    }
+    let mut findings = scanner.finish();
+    findings.retain(|f| f.confidence >= plan.min_confidence);
+    let (mut stats, problems) = diagnostics.finish();
+    let (mut findings, suppressed) = plan.suppressor.apply(findings);
+    stats.suppressed = suppressed.len() as u64;
+    stats.baseline = suppressed
+        .iter()
+        .filter(|s| s.reason == Reason::Baseline)
+        .count() as u64;
+    let outcome = respond::respond(&mut findings, &plan.respond)?;
+    let report = Report {
+        findings: &findings,
+        suppressed: if plan.show_suppressed {
+            &suppressed
+        } else {
+            &[]
+        },
+        stats: &stats,
+        problems: &problems,
+        rules: &plan.rules,
+        show_secrets: plan.output.show_secrets,
+        color: false,
+        quiet: plan.output.quiet,
+    };
+    write_report(report, &plan.output)?;
+    let exit_code = if outcome.any_failed {
+        EXIT_REVOKE_FAILED
+    } else if outcome.any_live {
+        EXIT_LIVE
+    } else if findings.is_empty() {
+        0
+    } else {
+        i32::from(plan.output.exit_code)
+    };
+    Ok(Reported {
+        exit_code,
+        findings,
+    })
+}
+
+fn write_report(mut report: Report, out: &OutputPlan) -> Result<()> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut sink: Box<dyn Write> = match &out.path {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => {
+            report.color = match out.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => !no_color && io::stdout().is_terminal(),
+            };
+            Box::new(BufWriter::new(io::stdout().lock()))
+        }
+    };
+    let written = report
+        .write(out.format, &mut sink)
+        .and_then(|()| sink.flush());
+    match written {
+        // A closed pipe (`patrol scan | head`) is not an error worth a message.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write the report"),
+    }
+}

@@ -1,0 +1,85 @@
+//! `patrol verify`, `patrol revoke`, `patrol incident` (text from standard input or files,
+//! then verification and revocation) and `patrol steps`.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use super::pipeline::{Reported, scan_and_report};
+use crate::cli::{DetectArgs, IncidentArgs, OutputArgs, RespondArgs, StdinArgs, StepsArgs};
+use crate::plan::{self, RepoConfig, Request};
+use crate::source::adapters::{Files, Stdin};
+use crate::source::files::WalkOptions;
+
+pub fn verify(mut args: StdinArgs) -> Result<i32> {
+    args.respond.verify = true;
+    Ok(scan_text(&[], &args.respond, &args.detect, &args.output)?.exit_code)
+}
+
+pub fn revoke(mut args: StdinArgs) -> Result<i32> {
+    args.respond.revoke = true;
+    Ok(scan_text(&[], &args.respond, &args.detect, &args.output)?.exit_code)
+}
+
+pub fn incident(mut args: IncidentArgs) -> Result<i32> {
+    args.respond.verify = true;
+    args.respond.revoke = true;
+    let reported = scan_text(&args.paths, &args.respond, &args.detect, &args.output)?;
+    if !args.output.quiet {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "\n== What was done ==");
+        if reported.findings.is_empty() {
+            let _ = writeln!(err, "No GitHub credentials found.");
+        }
+        for f in &reported.findings {
+            let verified = f
+                .verification
+                .as_ref()
+                .map_or("not verified".to_string(), |v| v.describe());
+            let revoked = f
+                .revocation
+                .as_ref()
+                .map_or("not revoked".to_string(), |r| r.describe());
+            let _ = writeln!(
+                err,
+                "{}  {}: {verified}; {revoked}",
+                f.secret.redacted(),
+                f.kind.describe()
+            );
+        }
+    }
+    Ok(reported.exit_code)
+}
+
+pub fn steps(args: StepsArgs) -> Result<i32> {
+    let host = crate::remediate::Host::new(crate::github::client::web_host(&args.api_url));
+    print!("{}", crate::remediate::create_steps(args.kind, &host));
+    Ok(0)
+}
+
+/// Scans standard input (or `paths`, when given) and responds as `respond` says.
+fn scan_text(
+    paths: &[PathBuf],
+    respond: &RespondArgs,
+    detect: &DetectArgs,
+    output: &OutputArgs,
+) -> Result<Reported> {
+    let plan = plan::lower(Request {
+        repo: RepoConfig::of_current_dir()?,
+        detect,
+        output,
+        respond,
+        content: None,
+        archives: None,
+    })?;
+    if paths.is_empty() {
+        return scan_and_report(&plan, &[&Stdin]);
+    }
+    let files = Files {
+        paths: paths.to_vec(),
+        walk: WalkOptions::default(),
+        archives: None,
+    };
+    scan_and_report(&plan, &[&files])
+}
