@@ -13,7 +13,6 @@ pub mod archive;
 pub mod files;
 pub mod git;
 pub mod logs;
-mod packidx;
 pub mod reader;
 pub mod staged;
 

@@ -1,0 +1,70 @@
+//! Ref selection: which commits the history scan starts from. Every ref (branches, tags,
+//! remote-tracking refs, stash, notes) and `HEAD`, or only the branches named with `--branch`;
+//! annotated tags' messages are scanned on the way.
+
+use git2::{ObjectType, Oid, Repository};
+
+use super::attribution::record_message;
+use super::{GitError, GitOptions};
+use crate::scan::Scanner;
+
+/// True when ref `name` is the branch the user named `wanted` (short name, full ref name, or the
+/// remote-tracking branch of that name).
+fn names_branch(name: &str, wanted: &str) -> bool {
+    name == wanted
+        || name == format!("refs/heads/{wanted}")
+        || (name.starts_with("refs/remotes/") && name.ends_with(&format!("/{wanted}")))
+}
+
+/// The commits the selected refs point to (peeled), sorted and deduplicated.
+pub(super) fn ref_tips(
+    scanner: &Scanner,
+    repo: &Repository,
+    opts: &GitOptions,
+) -> Result<Vec<Oid>, GitError> {
+    let mut out = Vec::new();
+    let mut matched = vec![false; opts.branches.len()];
+    for reference in repo.references()? {
+        let reference = match reference {
+            Ok(r) => r,
+            Err(e) => {
+                scanner
+                    .diagnostics
+                    .problem("(refs)", e.message().to_string());
+                continue;
+            }
+        };
+        let name = reference.name().unwrap_or("").to_string();
+        if !opts.branches.is_empty() {
+            match opts.branches.iter().position(|b| names_branch(&name, b)) {
+                Some(i) => matched[i] = true,
+                None => continue,
+            }
+        }
+        let Some(target) = reference.target() else {
+            continue;
+        };
+        if let Ok(tag) = repo.find_tag(target) {
+            record_message(
+                scanner,
+                repo,
+                "tag-message",
+                tag.id(),
+                tag.message_bytes().unwrap_or(b""),
+            );
+        }
+        match reference.peel(ObjectType::Commit) {
+            Ok(obj) => out.push(obj.id()),
+            Err(e) => scanner.diagnostics.problem(name, e.message().to_string()),
+        }
+    }
+    if let Some(i) = matched.iter().position(|m| !m) {
+        return Err(GitError::NoBranch(opts.branches[i].clone()));
+    }
+    if let Ok(head) = repo.head().and_then(|h| h.peel(ObjectType::Commit)) {
+        out.push(head.id());
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
