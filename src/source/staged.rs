@@ -11,19 +11,6 @@ use git2::{DiffOptions, Index, Oid};
 use crate::finding::SourceKind;
 use crate::scan::Scanner;
 use crate::source::git::{GitError, open};
-use crate::source::{Source, SourceError};
-
-/// The staged changes of the repository at or above `repo`, as a [`Source`].
-#[derive(Debug, Clone)]
-pub struct Staged {
-    pub repo: PathBuf,
-}
-
-impl Source for Staged {
-    fn scan(&self, scanner: &Scanner) -> Result<(), SourceError> {
-        Ok(scan_staged(scanner, &self.repo)?)
-    }
-}
 
 /// Scans the staged changes of the repository at or above `path`.
 pub fn scan_staged(scanner: &Scanner, path: &Path) -> Result<(), GitError> {

@@ -17,13 +17,12 @@ pub mod tree;
 mod walk;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use git2::{Oid, Repository};
 
 use crate::scan::Scanner;
 use crate::source::reader::Located;
-use crate::source::{Source, SourceError};
 
 #[derive(Debug, Clone, Default)]
 pub struct GitOptions {
@@ -64,19 +63,6 @@ pub fn open(path: &Path) -> Result<Repository, GitError> {
         path: path.display().to_string(),
         message: e.message().to_string(),
     })
-}
-
-/// The history of the repository at or above `repo`, as a [`Source`].
-#[derive(Debug, Clone)]
-pub struct GitHistory {
-    pub repo: PathBuf,
-    pub options: GitOptions,
-}
-
-impl Source for GitHistory {
-    fn scan(&self, scanner: &Scanner) -> Result<(), SourceError> {
-        Ok(scan_history(scanner, &self.repo, &self.options)?)
-    }
 }
 
 /// What the scan of blobs found, before attribution.
