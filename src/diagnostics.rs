@@ -1,14 +1,15 @@
 //! The one channel for what is not a finding: unreadable files and other non-fatal problems
-//! (printed to stderr as they happen and kept for the report), the counters behind the summary,
-//! and the progress bar (on stderr, only when stderr is a terminal).
+//! (printed through the [`Console`] as they happen and kept for the report), notes, the counters
+//! behind the summary, and what the progress bar shows.
 
-use std::io::IsTerminal;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+
+use crate::console::Console;
 
 /// A non-fatal problem with one input. Never holds secret material.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -36,7 +37,7 @@ pub struct Stats {
 }
 
 pub struct Diagnostics {
-    quiet: bool,
+    console: Arc<Console>,
     started: Instant,
     problems: Mutex<Vec<Problem>>,
     notes: Mutex<Vec<String>>,
@@ -51,19 +52,12 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
-    /// `quiet` silences everything on stderr; problems are still kept for the report.
-    pub fn new(quiet: bool) -> Diagnostics {
-        let progress = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {pos} files  {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar.enable_steady_tick(Duration::from_millis(125));
-            bar
-        });
+    /// Problems and notes are printed through `console` (which `-q` silences); problems are
+    /// still kept for the report.
+    pub fn new(console: Arc<Console>) -> Diagnostics {
+        let progress = console.start_progress();
         Diagnostics {
-            quiet,
+            console,
             started: Instant::now(),
             problems: Mutex::new(Vec::new()),
             notes: Mutex::new(Vec::new()),
@@ -77,19 +71,18 @@ impl Diagnostics {
         }
     }
 
+    /// The console problems and notes are printed on.
+    pub fn console(&self) -> &Console {
+        &self.console
+    }
+
     /// Reports a problem with `path` and keeps it for the report.
     pub fn problem(&self, path: impl Into<String>, message: impl Into<String>) {
         let p = Problem {
             path: path.into(),
             message: message.into(),
         };
-        if !self.quiet {
-            let line = format!("patrol: {}: {}", p.path, p.message);
-            match &self.progress {
-                Some(bar) => bar.suspend(|| eprintln!("{line}")),
-                None => eprintln!("{line}"),
-            }
-        }
+        self.console.problem(&p.path, &p.message);
         if let Ok(mut v) = self.problems.lock() {
             v.push(p);
         }
@@ -101,13 +94,7 @@ impl Diagnostics {
         if notes.iter().any(|n| n == message) {
             return;
         }
-        if !self.quiet {
-            let line = format!("patrol: note: {message}");
-            match &self.progress {
-                Some(bar) => bar.suspend(|| eprintln!("{line}")),
-                None => eprintln!("{line}"),
-            }
-        }
+        self.console.note(message);
         notes.push(message.to_string());
     }
 
@@ -168,9 +155,7 @@ impl Diagnostics {
 
     /// Stops the progress bar and returns the counters and problems.
     pub fn finish(self) -> (Stats, Vec<Problem>) {
-        if let Some(bar) = &self.progress {
-            bar.finish_and_clear();
-        }
+        self.console.finish_progress();
         let mut problems = self
             .problems
             .into_inner()

@@ -9,6 +9,7 @@ pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod diagnostics;
 pub mod finding;
 pub mod github;

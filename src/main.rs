@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     match patrol::app::run(cli) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
-            eprintln!("patrol: error: {e:#}");
+            patrol::console::fatal(&format!("{e:#}"));
             ExitCode::from(patrol::app::EXIT_ERROR as u8)
         }
     }

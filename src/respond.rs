@@ -3,11 +3,11 @@
 //! replace each revoked token. Nothing is sent unless the user asked for verification or
 //! revocation, and `--dry-run` sends nothing at all.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::audit::AuditLog;
+use crate::console::Console;
 use crate::finding::Finding;
 use crate::github::revoke::{self, Revocation};
 use crate::github::{ApiError, Client, ClientConfig, Verification, Verifier};
@@ -26,7 +26,6 @@ pub struct RespondOptions {
     pub client: ClientConfig,
     /// Least time between two verification requests.
     pub interval: Duration,
-    pub quiet: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -46,32 +45,12 @@ pub enum RespondError {
     },
 }
 
-/// Asks a yes/no question on the terminal; `None` when there is no terminal to ask on.
-pub fn confirm(question: &str) -> Option<bool> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let tty = std::fs::File::open("/dev/tty").ok()?;
-    eprint!("{question} [y/N] ");
-    let mut answer = String::new();
-    std::io::BufReader::new(tty).read_line(&mut answer).ok()?;
-    Some(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
-}
-
-fn say(quiet: bool, text: &str) {
-    if !quiet {
-        let _ = writeln!(std::io::stderr().lock(), "{text}");
-    }
-}
-
 /// Verifies, revokes and explains, as `opts` asks; updates each finding's verification and
 /// revocation.
 pub fn respond(
     findings: &mut Vec<Finding>,
     opts: &RespondOptions,
+    console: &Console,
 ) -> Result<Outcome, RespondError> {
     let mut outcome = Outcome::default();
     let host = Host::new(crate::github::client::web_host(&opts.client.api_url));
@@ -81,7 +60,7 @@ pub fn respond(
     let wants_network = wants_verify || (opts.revoke && !opts.dry_run);
     if !wants_network && !opts.revoke {
         if opts.steps {
-            print_steps(findings.iter(), &host, opts.quiet);
+            print_steps(findings.iter(), &host, console);
         }
         return Ok(outcome);
     }
@@ -109,7 +88,14 @@ pub fn respond(
     }
 
     if opts.revoke {
-        revoke_findings(findings, opts, &client, &mut verifier, audit.as_ref());
+        revoke_findings(
+            findings,
+            opts,
+            &client,
+            &mut verifier,
+            audit.as_ref(),
+            console,
+        );
         outcome.any_failed = findings
             .iter()
             .any(|f| matches!(f.revocation, Some(Revocation::Failed { .. })));
@@ -124,12 +110,12 @@ pub fn respond(
             )
         });
         if opts.steps {
-            print_steps(findings.iter(), &host, opts.quiet);
+            print_steps(findings.iter(), &host, console);
         } else {
-            print_steps(replaced, &host, opts.quiet);
+            print_steps(replaced, &host, console);
         }
     } else if opts.steps {
-        print_steps(findings.iter(), &host, opts.quiet);
+        print_steps(findings.iter(), &host, console);
     }
     Ok(outcome)
 }
@@ -140,16 +126,17 @@ fn revoke_findings(
     client: &Client,
     verifier: &mut Verifier,
     audit: Option<&AuditLog>,
+    console: &Console,
 ) {
     // A token GitHub already rejects needs no revocation.
     let targets: Vec<usize> = (0..findings.len())
         .filter(|&i| findings[i].verification != Some(Verification::Dead))
         .collect();
     if targets.is_empty() {
-        say(opts.quiet, "patrol: nothing to revoke");
+        console.message("nothing to revoke");
         return;
     }
-    let mut plan = format!("patrol: {} token(s) to revoke:", targets.len());
+    let mut plan = vec![format!("patrol: {} token(s) to revoke:", targets.len())];
     for &i in &targets {
         let f = &findings[i];
         let route = revoke::route(f.kind).unwrap_or("no revocation route");
@@ -157,19 +144,19 @@ fn revoke_findings(
             .verification
             .as_ref()
             .map_or("not verified", Verification::status);
-        plan.push_str(&format!(
-            "\n  {}  {} ({status}) via {route}",
+        plan.push(format!(
+            "  {}  {} ({status}) via {route}",
             f.secret.redacted(),
             f.kind.describe()
         ));
         for l in f.locations.iter().take(3) {
-            plan.push_str(&format!("\n      {}:{}", l.path, l.line));
+            plan.push(format!("      {}:{}", l.path, l.line));
         }
         if f.locations.len() > 3 {
-            plan.push_str(&format!("\n      … and {} more", f.locations.len() - 3));
+            plan.push(format!("      … and {} more", f.locations.len() - 3));
         }
     }
-    say(opts.quiet, &plan);
+    console.block(&plan);
     if opts.dry_run {
         for &i in &targets {
             let kind = findings[i].kind;
@@ -182,17 +169,16 @@ fn revoke_findings(
                 },
             });
         }
-        say(opts.quiet, "patrol: dry run: nothing was sent");
+        console.message("dry run: nothing was sent");
         return;
     }
     if !opts.yes {
-        match confirm("Revoke them now? This cannot be undone.") {
+        match console.confirm("Revoke them now? This cannot be undone.") {
             Some(true) => {}
-            Some(false) => return say(false, "patrol: nothing was revoked"),
+            Some(false) => return console.message("nothing was revoked"),
             None => {
-                return say(
-                    false,
-                    "patrol: nothing was revoked: no terminal to confirm on; pass --yes to revoke without asking",
+                return console.message(
+                    "nothing was revoked: no terminal to confirm on; pass --yes to revoke without asking",
                 );
             }
         }
@@ -211,18 +197,18 @@ fn revoke_findings(
     }
 }
 
-fn print_steps<'a>(findings: impl Iterator<Item = &'a Finding>, host: &Host, quiet: bool) {
-    if quiet {
-        return;
-    }
-    let mut err = std::io::stderr().lock();
+fn print_steps<'a>(findings: impl Iterator<Item = &'a Finding>, host: &Host, console: &Console) {
     for f in findings {
-        let _ = writeln!(
-            err,
-            "\n== Replace {} ({}) ==\n{}",
+        let title = format!(
+            "== Replace {} ({}) ==",
             f.secret.redacted(),
-            f.kind.describe(),
-            remediate::steps_for(f, host)
+            f.kind.describe()
+        );
+        let steps = remediate::steps_for(f, host);
+        console.block(
+            std::iter::once(String::new())
+                .chain(std::iter::once(title))
+                .chain(steps.lines().map(str::to_string)),
         );
     }
 }

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 
 use super::pipeline::scan_and_report;
 use crate::cli::LogsArgs;
+use crate::console::Console;
 use crate::finding::{Finding, Secret};
 use crate::github::Client;
 use crate::github::actions::RunFilter;
@@ -33,7 +34,7 @@ pub fn run(args: LogsArgs) -> Result<i32> {
                 .iter()
                 .find_map(|v| std::env::var(v).ok().filter(|t| !t.trim().is_empty()))
                 .context("--github needs an API token in GH_TOKEN or GITHUB_TOKEN")?;
-            let config = plan::respond_options(&args.respond, args.output.quiet).client;
+            let config = plan::respond_options(&args.respond).client;
             Some(Github {
                 repo: repo.clone(),
                 token: Secret::new(token.trim().as_bytes().to_vec()),
@@ -77,13 +78,18 @@ pub fn run(args: LogsArgs) -> Result<i32> {
     }
     let reported = scan_and_report(&plan, &sources)?;
     if let (true, Some(g)) = (args.delete_leaking_logs, &github) {
-        delete_leaking_logs(&reported.findings, g, args.respond.yes)?;
+        delete_leaking_logs(&reported.findings, g, args.respond.yes, &reported.console)?;
     }
     Ok(reported.exit_code)
 }
 
 /// Deletes the logs of the runs where something was found, after asking (or `--yes`).
-fn delete_leaking_logs(findings: &[Finding], github: &Github, yes: bool) -> Result<()> {
+fn delete_leaking_logs(
+    findings: &[Finding],
+    github: &Github,
+    yes: bool,
+    console: &Console,
+) -> Result<()> {
     let mut runs: Vec<(u64, String)> = findings
         .iter()
         .flat_map(|f| f.locations.iter())
@@ -98,21 +104,24 @@ fn delete_leaking_logs(findings: &[Finding], github: &Github, yes: bool) -> Resu
     if runs.is_empty() {
         return Ok(());
     }
-    let mut list = format!("patrol: the logs of {} run(s) hold secrets:", runs.len());
+    let mut list = vec![format!(
+        "patrol: the logs of {} run(s) hold secrets:",
+        runs.len()
+    )];
     for (id, url) in &runs {
-        list.push_str(&format!("\n  run {id}  {url}"));
+        list.push(format!("  run {id}  {url}"));
     }
-    eprintln!("{list}");
+    console.block(list);
     if !yes {
-        match crate::respond::confirm("Delete these runs' logs? This cannot be undone.") {
+        match console.confirm("Delete these runs' logs? This cannot be undone.") {
             Some(true) => {}
             Some(false) => {
-                eprintln!("patrol: no logs were deleted");
+                console.message("no logs were deleted");
                 return Ok(());
             }
             None => {
-                eprintln!(
-                    "patrol: no logs were deleted: no terminal to confirm on; pass --yes to delete without asking"
+                console.message(
+                    "no logs were deleted: no terminal to confirm on; pass --yes to delete without asking",
                 );
                 return Ok(());
             }
@@ -122,10 +131,10 @@ fn delete_leaking_logs(findings: &[Finding], github: &Github, yes: bool) -> Resu
     for (id, _) in &runs {
         match crate::github::actions::delete_logs(&github.client, &github.token, &github.repo, *id)
         {
-            Ok(_) => eprintln!("patrol: deleted the logs of run {id}"),
+            Ok(_) => console.message(&format!("deleted the logs of run {id}")),
             Err(e) => {
                 failed += 1;
-                eprintln!("patrol: could not delete the logs of run {id}: {e}");
+                console.message(&format!("could not delete the logs of run {id}: {e}"));
             }
         }
     }

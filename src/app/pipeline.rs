@@ -5,10 +5,12 @@
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result};
 
 use super::{EXIT_LIVE, EXIT_REVOKE_FAILED};
-use crate::cli::ColorChoice;
+use crate::console::{self, Console};
 use crate::diagnostics::Diagnostics;
 use crate::finding::Finding;
 use crate::plan::{OutputPlan, Plan};
@@ -23,6 +25,8 @@ use crate::suppress::Reason;
 pub struct Reported {
     pub exit_code: i32,
     pub findings: Vec<Finding>,
+    /// Where the command prints anything it has to add.
+    pub console: Arc<Console>,
 }
 
 /// Scans `sources` in order with `plan`, reports, and responds as the plan says.
@@ -33,7 +37,7 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
             .build_global()
             .context("cannot start worker threads")?;
     }
-    let diagnostics = Diagnostics::new(plan.output.quiet);
+    let diagnostics = Diagnostics::new(plan.console.clone());
     let scanner = Scanner::new(&plan.matcher, &diagnostics, DEFAULT_CHUNK, plan.skip_binary);
     for source in sources {
         source.scan(&scanner)?;
@@ -47,7 +51,7 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
         .iter()
         .filter(|s| s.reason == Reason::Baseline)
         .count() as u64;
-    let outcome = respond::respond(&mut findings, &plan.respond)?;
+    let outcome = respond::respond(&mut findings, &plan.respond, &plan.console)?;
     let report = Report {
         findings: &findings,
         suppressed: if plan.show_suppressed {
@@ -75,21 +79,17 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
     Ok(Reported {
         exit_code,
         findings,
+        console: plan.console.clone(),
     })
 }
 
 fn write_report(mut report: Report, out: &OutputPlan) -> Result<()> {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut sink: Box<dyn Write> = match &out.path {
         Some(path) => Box::new(BufWriter::new(
             File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
         )),
         None => {
-            report.color = match out.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => !no_color && io::stdout().is_terminal(),
-            };
+            report.color = console::use_color(out.color, io::stdout().is_terminal());
             Box::new(BufWriter::new(io::stdout().lock()))
         }
     };

@@ -1,7 +1,6 @@
 //! `patrol verify`, `patrol revoke`, `patrol incident` (text from standard input or files,
 //! then verification and revocation) and `patrol steps`.
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -26,29 +25,26 @@ pub fn incident(mut args: IncidentArgs) -> Result<i32> {
     args.respond.verify = true;
     args.respond.revoke = true;
     let reported = scan_text(&args.paths, &args.respond, &args.detect, &args.output)?;
-    if !args.output.quiet {
-        let mut err = io::stderr().lock();
-        let _ = writeln!(err, "\n== What was done ==");
-        if reported.findings.is_empty() {
-            let _ = writeln!(err, "No GitHub credentials found.");
-        }
-        for f in &reported.findings {
-            let verified = f
-                .verification
-                .as_ref()
-                .map_or("not verified".to_string(), |v| v.describe());
-            let revoked = f
-                .revocation
-                .as_ref()
-                .map_or("not revoked".to_string(), |r| r.describe());
-            let _ = writeln!(
-                err,
-                "{}  {}: {verified}; {revoked}",
-                f.secret.redacted(),
-                f.kind.describe()
-            );
-        }
+    let mut lines = vec![String::new(), "== What was done ==".to_string()];
+    if reported.findings.is_empty() {
+        lines.push("No GitHub credentials found.".to_string());
     }
+    for f in &reported.findings {
+        let verified = f
+            .verification
+            .as_ref()
+            .map_or("not verified".to_string(), |v| v.describe());
+        let revoked = f
+            .revocation
+            .as_ref()
+            .map_or("not revoked".to_string(), |r| r.describe());
+        lines.push(format!(
+            "{}  {}: {verified}; {revoked}",
+            f.secret.redacted(),
+            f.kind.describe()
+        ));
+    }
+    reported.console.block(lines);
     Ok(reported.exit_code)
 }
 

@@ -7,12 +7,14 @@
 mod repo;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use repo::{NamedText, RepoConfig, RepoConfigError};
 
 use crate::cli::{ArchiveArgs, ColorChoice, ContentArgs, DetectArgs, OutputArgs, RespondArgs};
 use crate::config::{Config, ConfigError};
+use crate::console::Console;
 use crate::github::ClientConfig;
 use crate::matcher::{Matcher, MatcherOptions};
 use crate::report::Format;
@@ -72,6 +74,8 @@ pub struct Plan {
     pub archive_limits: Limits,
     pub respond: RespondOptions,
     pub output: OutputPlan,
+    /// Where everything but the report is printed (standard error).
+    pub console: Arc<Console>,
 }
 
 /// What a command hands to [`lower`]: its argument groups (the ones it has) and the repository
@@ -127,7 +131,7 @@ pub fn lower(req: Request) -> Result<Plan, PlanError> {
         skip_binary: !req.content.is_some_and(|c| c.binary),
         threads: req.content.and_then(|c| c.threads),
         archive_limits: req.archives.map_or_else(Limits::default, archive_limits),
-        respond: respond_options(req.respond, req.output.quiet),
+        respond: respond_options(req.respond),
         output: OutputPlan {
             format: req.output.format,
             path: req.output.output.clone(),
@@ -136,6 +140,7 @@ pub fn lower(req: Request) -> Result<Plan, PlanError> {
             quiet: req.output.quiet,
             color: req.output.color,
         },
+        console: Arc::new(Console::new(req.output.quiet)),
     })
 }
 
@@ -189,7 +194,7 @@ fn archive_limits(a: &ArchiveArgs) -> Limits {
 }
 
 /// The respond options of `a`; the GitHub client settings also serve `logs --github`.
-pub fn respond_options(a: &RespondArgs, quiet: bool) -> RespondOptions {
+pub fn respond_options(a: &RespondArgs) -> RespondOptions {
     RespondOptions {
         verify: a.verify,
         only_live: a.only_live,
@@ -205,7 +210,6 @@ pub fn respond_options(a: &RespondArgs, quiet: bool) -> RespondOptions {
             ..ClientConfig::default()
         },
         interval: Duration::from_millis(a.api_interval),
-        quiet,
     }
 }
 

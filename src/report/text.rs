@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use super::Report;
+use crate::console::escape;
 use crate::diagnostics::human_bytes;
 use crate::matcher::Checksum;
 
@@ -31,15 +32,15 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "{}  {}  [{}, confidence {}, {}]",
-            st.paint("1;31", &f.secret.display(r.show_secrets)),
+            st.paint("1;31", &escape(&f.secret.display(r.show_secrets))),
             st.paint("1", f.kind.describe()),
-            f.rule,
+            escape(&f.rule),
             f.confidence.as_str(),
             checksum
         )?;
         writeln!(out, "    fingerprint {}", &f.fingerprint[..16])?;
         if let Some(v) = &f.verification {
-            let text = v.describe();
+            let text = escape(&v.describe()).into_owned();
             let painted = if v.is_live() {
                 st.paint("1;31", &text)
             } else {
@@ -48,7 +49,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "    verified: {painted}")?;
         }
         if let Some(r) = &f.revocation {
-            writeln!(out, "    revocation: {}", r.describe())?;
+            writeln!(out, "    revocation: {}", escape(&r.describe()))?;
         }
         for l in &f.locations {
             let via = if l.decoded.is_empty() {
@@ -60,7 +61,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "    {}:{}:{}{}",
-                st.paint("36", &l.path),
+                st.paint("36", &escape(&l.path)),
                 l.line,
                 l.column,
                 via
@@ -75,9 +76,9 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             out,
             "suppressed ({}): {}  {}  {}:{}:{}",
             s.reason.as_str(),
-            f.secret.display(r.show_secrets),
+            escape(&f.secret.display(r.show_secrets)),
             f.kind.describe(),
-            first.path,
+            escape(&first.path),
             first.line,
             first.column
         )?;

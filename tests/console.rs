@@ -1,0 +1,93 @@
+//! Standard error belongs to the console: `-q` leaves it empty whatever happened, and nothing
+//! from scanned content reaches a terminal unescaped.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command as Process;
+
+use common::*;
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Process::new("git")
+        .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "core.hooksPath=/dev/null",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+/// Runs patrol in `dir` and returns (exit code, stdout, stderr).
+fn run(dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    let out = patrol()
+        .current_dir(dir)
+        .args(args)
+        .write_stdin(stdin.to_string())
+        .output()
+        .expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn quiet_leaves_stderr_empty_for_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let token = mint("ghp");
+    write(d, "leak.txt", format!("token = {token}\n"));
+    git(d, &["init", "-q"]);
+    git(d, &["add", "leak.txt"]);
+    git(d, &["commit", "-q", "-m", "add"]);
+    write(d, "staged.txt", format!("again = {}\n", mint("ghp")));
+    git(d, &["add", "staged.txt"]);
+    let input = format!("pasted {token}\n");
+    // Each command gets a finding and, where it reads paths, one that cannot be read.
+    let runs: &[&[&str]] = &[
+        &["scan", "-q", "leak.txt", "no-such-file"],
+        &["scan", "-q", "-f", "text", "leak.txt", "no-such-file"],
+        &["logs", "-q", "leak.txt", "no-such-file", "-"],
+        &["baseline", "leak.txt", "no-such-file"],
+        &["git", "-q", "."],
+        &["staged", "-q", "."],
+        &["incident", "-q", "--dry-run", "leak.txt", "no-such-file"],
+        &["verify", "-q", "--dry-run"],
+        &["revoke", "-q"],
+        &["revoke", "-q", "--dry-run", "--steps"],
+        &["scan", "-q", "--steps", "leak.txt"],
+    ];
+    for args in runs {
+        let (code, stdout, stderr) = run(d, args, &input);
+        assert!(
+            stderr.is_empty(),
+            "patrol {args:?} printed on stderr: {stderr}"
+        );
+        assert!(!stdout.is_empty(), "patrol {args:?} printed no report");
+        assert_ne!(code, 2, "patrol {args:?} failed");
+    }
+}
+
+#[test]
+fn control_characters_in_names_are_escaped_on_stdout_and_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "evil\x1b[2J.txt", format!("t = {}\n", mint("ghp")));
+    let (code, stdout, stderr) = run(
+        d,
+        &["scan", "--color", "never", "-f", "text", ".", "gone\x1b[2J"],
+        "",
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.contains("evil\\x1b[2J.txt"), "{stdout}");
+    assert!(stderr.contains("gone\\x1b[2J"), "{stderr}");
+    assert!(!stdout.contains('\x1b') && !stderr.contains('\x1b'));
+}
