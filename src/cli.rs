@@ -13,8 +13,9 @@ use crate::rules::Confidence;
     name = "patrol",
     version,
     about = "Find leaked GitHub credentials in files, git history and CI logs",
-    long_about = "Find leaked GitHub credentials (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_, legacy \
-tokens, and values assigned to GitHub credential names) in files, git history and CI logs, and help put a leak right: verify, revoke, replace.\n\n\
+    long_about = "Find leaked GitHub credentials (personal access tokens, classic and fine-grained; \
+OAuth, GitHub App user, installation and refresh tokens; legacy tokens; and values assigned to \
+GitHub credential names) in files, git history and CI logs, and help put a leak right: verify, revoke, replace.\n\n\
 Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 usage or fatal error, 3 a live \
 secret was found (--verify), 4 a revocation failed."
 )]

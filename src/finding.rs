@@ -16,9 +16,6 @@ use crate::rules::{Confidence, TokenKind};
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Secret(Vec<u8>);
 
-/// Prefixes that may be shown in full: they say what the token is, not what it unlocks.
-const SHOWN_PREFIXES: &[&str] = &["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "v1."];
-
 impl Secret {
     pub fn new(bytes: Vec<u8>) -> Secret {
         Secret(bytes)
@@ -40,10 +37,8 @@ impl Secret {
     /// At most the prefix and four characters, then `…`.
     pub fn redacted(&self) -> String {
         let text = String::from_utf8_lossy(&self.0);
-        let prefix = SHOWN_PREFIXES
-            .iter()
-            .find(|p| text.starts_with(*p))
-            .map_or("", |p| *p);
+        // A registered prefix says what the token is, not what it unlocks: shown in full.
+        let prefix = crate::kind::prefix_of(text.as_bytes());
         let body = &text[prefix.len()..];
         let keep = (body.chars().count() / 4).min(4);
         let shown: String = body.chars().take(keep).collect();
@@ -241,9 +236,10 @@ mod tests {
 
     #[test]
     fn redaction_shows_at_most_prefix_and_four() {
-        let s = Secret::new(b"ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij".to_vec());
-        assert_eq!(s.redacted(), "ghp_ABCD…");
-        assert_eq!(format!("{s:?}"), "Secret(ghp_ABCD…)");
+        let p = TokenKind::ClassicPat.prefix();
+        let s = Secret::new(format!("{p}ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij").into_bytes());
+        assert_eq!(s.redacted(), format!("{p}ABCD…"));
+        assert_eq!(format!("{s:?}"), format!("Secret({p}ABCD…)"));
         let short = Secret::new(b"abcdefgh".to_vec());
         assert_eq!(short.redacted(), "ab…");
         assert_eq!(s.fingerprint().len(), 64);

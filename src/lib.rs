@@ -14,6 +14,7 @@ pub mod diagnostics;
 pub mod finding;
 pub mod github;
 pub mod hook;
+pub mod kind;
 pub mod matcher;
 pub mod plan;
 pub mod remediate;
@@ -23,5 +24,8 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod suppress;
+/// Token minting for tests, benchmarks and fuzzing only: not part of the binary (the
+/// `test-support` feature, which the crate's own dev-dependency turns on).
+#[cfg(any(test, feature = "test-support"))]
 pub mod template;
 pub mod time;

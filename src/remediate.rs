@@ -1,11 +1,11 @@
-//! Replacement steps: how to create a new credential of the leaked kind and roll it out where
-//! the old one was found, host-aware (GitHub Enterprise Server URLs when `--api-url` is set),
-//! and how to clean up what still holds the old one.
+//! Replacement steps: how to create a new credential of the leaked kind (the kind registry's
+//! steps) and roll it out where the old one was found, host-aware (GitHub Enterprise Server
+//! URLs when `--api-url` is set), and how to clean up what still holds the old one.
 
 use std::fmt::Write as _;
 
 use crate::finding::{Finding, Location, SourceKind};
-use crate::rules::TokenKind;
+use crate::kind::TokenKind;
 
 /// Where the replacement is made: github.com, a GHES host, or SUB.ghe.com.
 pub struct Host {
@@ -31,74 +31,15 @@ impl Host {
     }
 }
 
-/// How to create a replacement for `kind`.
+/// How to create a replacement for `kind`: its registry entry's steps, for this host.
 pub fn create_steps(kind: TokenKind, host: &Host) -> String {
-    let mut s = String::new();
-    let settings = "Settings → Developer settings";
-    let _ = match kind {
-        TokenKind::ClassicPat | TokenKind::LegacyHex => writeln!(
-            s,
-            "Create a new personal access token (classic):\n\
-             1. {settings} → Personal access tokens → Tokens (classic) → Generate new token → \
-             Generate new token (classic), or open\n   {}\n\
-             2. Give it a note and an expiration. Pick the least scopes: for {} pull `read:packages`, \
-             to push add `write:packages`; add `repo` only for packages of private repositories.\n   \
-             Fine-grained tokens do not work with GitHub Packages: the registry needs a classic token.\n\
-             3. If an organisation uses SAML single sign-on: next to the token, Configure SSO → \
-             Authorize, for each organisation.\n\
-             4. Copy the token once; it is not shown again.",
-            host.url(
-                "/settings/tokens/new?scopes=read:packages,write:packages&description=replacement"
-            ),
-            host.registry()
-        ),
-        TokenKind::FineGrainedPat => writeln!(
-            s,
-            "Create a new fine-grained personal access token:\n\
-             1. {settings} → Personal access tokens → Fine-grained tokens → Generate new token, or open\n   {}\n\
-             2. Name it, set an expiration (required), choose the resource owner, only the repositories \
-             it needs, and the fewest permissions.\n\
-             3. An organisation may require approval: the token stays read-only on public resources until approved.\n\
-             4. Fine-grained tokens cannot be used with GitHub Packages ({}): use a classic token there.",
-            host.url("/settings/personal-access-tokens/new"),
-            host.registry()
-        ),
-        TokenKind::Oauth => writeln!(
-            s,
-            "This is an OAuth app's token for a user:\n\
-             1. The user signs in to the app again to get a new token (the app runs its OAuth flow).\n\
-             2. Users can review and revoke the app's access: {}\n\
-             3. If you own the app and its client secret leaked too: {settings} → OAuth Apps → the app → \
-             Generate a new client secret, deploy it, then delete the old one ({}).",
-            host.url("/settings/applications"),
-            host.url("/settings/developers")
-        ),
-        TokenKind::UserToServer | TokenKind::Refresh => writeln!(
-            s,
-            "This is a GitHub App's user token (user tokens expire after 8 hours, refresh tokens after 6 months):\n\
-             1. The user signs in to the app again; the app receives a new user token and refresh token.\n\
-             2. Users can review the app's access: {}\n\
-             3. App owners: {settings} → GitHub Apps → the app ({}); if the app's client secret or private \
-             key leaked too, generate a new one and delete the old one.",
-            host.url("/settings/apps/authorizations"),
-            host.url("/settings/apps")
-        ),
-        TokenKind::Installation | TokenKind::LegacyInstallation => writeln!(
-            s,
-            "This is a GitHub App installation token (Actions' GITHUB_TOKEN is one): it expires within the \
-             hour and the app mints a new one itself, so there is nothing to create by hand.\n\
-             1. Find and fix what leaked it: a log that printed it, an artifact, a cache, a debug step.\n\
-             2. If the app's private key leaked too: {settings} → GitHub Apps → the app → Private keys \
-             → Generate a private key, deploy it, then delete the old key ({}).",
-            host.url("/settings/apps")
-        ),
-        TokenKind::Generic => writeln!(
-            s,
-            "patrol cannot tell what issued this credential. Rotate it where it was issued; if it is a \
-             GitHub token, create a replacement at {}",
-            host.url("/settings/tokens")
-        ),
-    };
+    let mut s = kind
+        .info()
+        .replacement
+        .replace("{settings}", "Settings → Developer settings")
+        .replace("{registry}", &host.registry())
+        .replace("{web}", &host.url(""));
+    s.push('\n');
     s
 }
 

@@ -2,7 +2,6 @@
 //! with `--rules`. This module is the only place that parses rule files; the matcher compiles
 //! what it returns.
 
-use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -33,120 +32,16 @@ pub enum RuleError {
     },
     #[error("rule {id}: {message}")]
     Invalid { id: String, message: String },
+    #[error("rule {id}: key `{key}`: example {number} {message}")]
+    Example {
+        id: String,
+        key: &'static str,
+        number: usize,
+        message: &'static str,
+    },
 }
 
-/// What a GitHub credential is; decides how it is verified, revoked and replaced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TokenKind {
-    /// `ghp_` personal access token (classic).
-    ClassicPat,
-    /// `github_pat_` fine-grained personal access token.
-    FineGrainedPat,
-    /// `gho_` OAuth app access token.
-    Oauth,
-    /// `ghu_` GitHub App user-to-server token.
-    UserToServer,
-    /// `ghs_` GitHub App installation token (classic or stateless format).
-    Installation,
-    /// `ghr_` GitHub App refresh token.
-    Refresh,
-    /// `v1.` + 40 hex: installation token of GitHub Enterprise Server before 3.2.
-    LegacyInstallation,
-    /// 40 lowercase hex: personal access or OAuth token issued before April 2021.
-    LegacyHex,
-    /// Any other value found where a GitHub credential belongs.
-    Generic,
-}
-
-impl TokenKind {
-    pub const ALL: [TokenKind; 9] = [
-        TokenKind::ClassicPat,
-        TokenKind::FineGrainedPat,
-        TokenKind::Oauth,
-        TokenKind::UserToServer,
-        TokenKind::Installation,
-        TokenKind::Refresh,
-        TokenKind::LegacyInstallation,
-        TokenKind::LegacyHex,
-        TokenKind::Generic,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenKind::ClassicPat => "classic-pat",
-            TokenKind::FineGrainedPat => "fine-grained-pat",
-            TokenKind::Oauth => "oauth",
-            TokenKind::UserToServer => "user-to-server",
-            TokenKind::Installation => "installation",
-            TokenKind::Refresh => "refresh",
-            TokenKind::LegacyInstallation => "legacy-installation",
-            TokenKind::LegacyHex => "legacy-hex",
-            TokenKind::Generic => "generic",
-        }
-    }
-
-    /// A phrase for people.
-    pub fn describe(self) -> &'static str {
-        match self {
-            TokenKind::ClassicPat => "personal access token (classic)",
-            TokenKind::FineGrainedPat => "fine-grained personal access token",
-            TokenKind::Oauth => "OAuth app token",
-            TokenKind::UserToServer => "GitHub App user token",
-            TokenKind::Installation => "GitHub App installation token",
-            TokenKind::Refresh => "GitHub App refresh token",
-            TokenKind::LegacyInstallation => "legacy installation token",
-            TokenKind::LegacyHex => "legacy (pre-2021) token",
-            TokenKind::Generic => "credential",
-        }
-    }
-
-    /// Names the kind of a secret from its shape, for rules whose kind is `auto`.
-    pub fn classify(secret: &[u8]) -> TokenKind {
-        let prefixes: [(&[u8], TokenKind); 6] = [
-            (b"ghp_", TokenKind::ClassicPat),
-            (b"gho_", TokenKind::Oauth),
-            (b"ghu_", TokenKind::UserToServer),
-            (b"ghs_", TokenKind::Installation),
-            (b"ghr_", TokenKind::Refresh),
-            (b"github_pat_", TokenKind::FineGrainedPat),
-        ];
-        if let Some((_, kind)) = prefixes.iter().find(|(p, _)| secret.starts_with(p)) {
-            return *kind;
-        }
-        let is_hex40 =
-            |s: &[u8]| s.len() == 40 && s.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        if is_hex40(secret) {
-            TokenKind::LegacyHex
-        } else if secret.starts_with(b"v1.") && is_hex40(&secret[3..]) {
-            TokenKind::LegacyInstallation
-        } else {
-            TokenKind::Generic
-        }
-    }
-}
-
-impl fmt::Display for TokenKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TokenKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TokenKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = TokenKind::ALL.iter().map(|k| k.as_str()).collect();
-                format!(
-                    "unknown token kind {s:?} (expected one of {})",
-                    names.join(", ")
-                )
-            })
-    }
-}
+pub use crate::kind::TokenKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -236,14 +131,19 @@ pub struct Rule {
     pub multiline: bool,
     #[serde(default)]
     pub validator: Option<Validator>,
+    /// Absent: what the kind's registry entry says ([`crate::kind::Kind::checksum_failure`]).
     #[serde(default)]
-    pub checksum_failure: ChecksumFailure,
+    pub checksum_failure: Option<ChecksumFailure>,
     /// Text that must produce a finding of this rule (templates such as `{{ghp}}` allowed).
     #[serde(default)]
     pub examples: Vec<String>,
     /// Text that must produce no finding at all.
     #[serde(default)]
     pub counter_examples: Vec<String>,
+    /// Shipped in the binary (its regex and examples are checked by the tests), as opposed to
+    /// a user's rule, which is checked when it is loaded.
+    #[serde(skip)]
+    pub builtin: bool,
 }
 
 fn default_window() -> [usize; 2] {
@@ -286,7 +186,11 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
 pub fn builtin() -> Result<Vec<Rule>, RuleError> {
     let mut out = Vec::new();
     for (name, text) in BUILTIN {
-        out.extend(parse(name, text)?);
+        out.extend(
+            parse(name, text)?
+                .into_iter()
+                .map(|r| Rule { builtin: true, ..r }),
+        );
     }
     Ok(out)
 }
@@ -310,21 +214,67 @@ pub fn load(user_files: &[impl AsRef<Path>]) -> Result<Vec<Rule>, RuleError> {
     Ok(rules)
 }
 
-/// Checks a whole rule set: unique ids, literals, known kinds.
+/// Bounds on a rule's parameters, so that a rule file (untrusted input, like anything else a
+/// scanned repository holds) cannot overflow the matcher or make a scan crawl. README
+/// ("Rules as data") documents them.
+pub mod bounds {
+    /// Shortest literal: the prefilter's SIMD search fingerprints 4 bytes.
+    pub const MIN_LITERAL: usize = 4;
+    pub const MAX_LITERAL: usize = 256;
+    pub const MAX_LITERALS: usize = 16;
+    /// Bytes on each side of a literal hit that the regex may see.
+    pub const MAX_WINDOW: usize = 4096;
+    /// Length of the regex's source text.
+    pub const MAX_REGEX: usize = 8192;
+    pub const MAX_ID: usize = 100;
+}
+
+/// Checks a whole rule set: unique ids, parameters within [`bounds`], known kinds. Errors
+/// name the rule and the key.
 pub fn validate(rules: &[Rule]) -> Result<(), RuleError> {
+    use bounds::*;
     let mut seen = std::collections::HashSet::new();
     for r in rules {
-        if !seen.insert(r.id.as_str()) {
-            return Err(RuleError::Invalid {
-                id: r.id.clone(),
-                message: "duplicate rule id".into(),
-            });
+        let invalid = |message: String| RuleError::Invalid {
+            id: r.id.clone(),
+            message,
+        };
+        if r.id.is_empty() || r.id.len() > MAX_ID || r.id.chars().any(char::is_control) {
+            return Err(invalid(format!(
+                "key `id`: 1 to {MAX_ID} characters without control characters"
+            )));
         }
-        if r.literals.is_empty() || r.literals.iter().any(|l| l.len() < 2) {
-            return Err(RuleError::Invalid {
-                id: r.id.clone(),
-                message: "needs at least one literal of two or more bytes".into(),
-            });
+        if !seen.insert(r.id.as_str()) {
+            return Err(invalid("duplicate rule id".into()));
+        }
+        if r.literals.is_empty() || r.literals.len() > MAX_LITERALS {
+            return Err(invalid(format!(
+                "key `literals`: needs 1 to {MAX_LITERALS} literals, has {}",
+                r.literals.len()
+            )));
+        }
+        if let Some((i, l)) = r
+            .literals
+            .iter()
+            .enumerate()
+            .find(|(_, l)| !(MIN_LITERAL..=MAX_LITERAL).contains(&l.len()))
+        {
+            return Err(invalid(format!(
+                "key `literals`: literal {} is {} bytes; each must be {MIN_LITERAL} to {MAX_LITERAL} bytes",
+                i + 1,
+                l.len()
+            )));
+        }
+        if let Some(w) = r.window.iter().find(|&&w| w > MAX_WINDOW) {
+            return Err(invalid(format!(
+                "key `window`: {w} is over the limit of {MAX_WINDOW} bytes on each side"
+            )));
+        }
+        if r.regex.len() > MAX_REGEX {
+            return Err(invalid(format!(
+                "key `regex`: {} bytes, over the limit of {MAX_REGEX}",
+                r.regex.len()
+            )));
         }
         r.fixed_kind()?;
     }

@@ -3,7 +3,9 @@
 //! freshly minted tokens (random part + computed checksum).
 //!
 //! Templates: `{{ghp}} {{gho}} {{ghu}} {{ghs}} {{ghr}}` (80 chars) `{{ghr36}} {{github_pat}}
-//! {{ghs_stateless}} {{v1}} {{hex40}} {{opaque}}`; `{{NAME:bad}}` is the same shape with a wrong
+//! {{v1}} {{hex40}} {{opaque}}`, and the installation prefix followed by `stateless` for a
+//! stateless installation token. Token templates are named after their kind's prefix (read
+//! from the kind registry) without its `_`. `{{NAME:bad}}` is the same shape with a wrong
 //! checksum; `{{base64:TEXT}}`, `{{percent:TEXT}}` (every byte), `{{jsonu:TEXT}}` (every
 //! character as `\uXXXX`) and `{{utf16le:TEXT}}` encode the text inside, innermost first.
 
@@ -11,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine as _;
 
+use crate::kind::{ChecksumScheme, KINDS, TokenKind};
 use crate::matcher::checksum::{classic_checksum, fine_grained_check};
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -50,10 +53,15 @@ impl Mint {
             .collect()
     }
 
-    /// A classic-format token (`ghp_` … `ghr_`) with `random_len` random characters and a
-    /// valid checksum.
+    /// A classic-format token (`prefix` of a kind with a CRC) with `random_len` random
+    /// characters and a valid checksum.
     pub fn classic(&mut self, prefix: &str, random_len: usize) -> String {
         let random = self.chars(BASE62, random_len);
+        self.classic_from(prefix, &random)
+    }
+
+    /// A classic-format token with the given random part and its valid checksum.
+    pub fn classic_from(&self, prefix: &str, random: &str) -> String {
         let sum = classic_checksum(random.as_bytes());
         format!("{prefix}{random}{sum}")
     }
@@ -61,7 +69,8 @@ impl Mint {
     /// A 93-character fine-grained token whose internal check holds.
     pub fn fine_grained(&mut self) -> String {
         let head = format!(
-            "github_pat_11{}0{}_{}",
+            "{}11{}0{}_{}",
+            TokenKind::FineGrainedPat.prefix(),
             self.chars(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 7),
             self.chars(BASE62, 12),
             self.chars(BASE62, 43)
@@ -70,11 +79,12 @@ impl Mint {
         format!("{head}{check}{}", self.chars(BASE62, 8))
     }
 
-    /// A stateless installation token: `ghs_<app id>_<header>.<payload>.<signature>`.
+    /// A stateless installation token: `<prefix><app id>_<header>.<payload>.<signature>`.
     pub fn stateless_installation(&mut self) -> String {
         let b64url = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         format!(
-            "ghs_{}_eyJ{}.eyJ{}.{}",
+            "{}{}_eyJ{}.eyJ{}.{}",
+            TokenKind::Installation.prefix(),
             100_000 + self.next() % 900_000,
             self.chars(b64url, 60),
             self.chars(b64url, 250),
@@ -88,16 +98,36 @@ impl Mint {
             Some(n) => (n, true),
             None => (name, false),
         };
-        let tok = match name {
-            "ghp" | "gho" | "ghu" | "ghs" => self.classic(&format!("{name}_"), 30),
-            "ghr" => self.classic("ghr_", 70),
-            "ghr36" => self.classic("ghr_", 30),
-            "github_pat" => self.fine_grained(),
-            "ghs_stateless" => self.stateless_installation(),
-            "v1" => format!("v1.{}", self.chars(b"0123456789abcdef", 40)),
-            "hex40" => self.chars(b"0123456789abcdef", 40),
-            "opaque" => self.chars(BASE62, 40),
-            _ => return None,
+        let refresh = TokenKind::Refresh.prefix();
+        let crc_prefix = KINDS
+            .iter()
+            .filter(|k| k.checksum == ChecksumScheme::Crc32)
+            .flat_map(|k| k.prefixes.iter().copied())
+            .find(|p| p.strip_suffix('_') == Some(name));
+        let hex = b"0123456789abcdef";
+        let tok = if crc_prefix == Some(refresh) {
+            // Refresh tokens are 80 characters (70 random); `ghr36` is the 40-character form.
+            self.classic(refresh, 70)
+        } else if name == format!("{}36", refresh.trim_end_matches('_')) {
+            self.classic(refresh, 30)
+        } else if let Some(prefix) = crc_prefix {
+            self.classic(prefix, 30)
+        } else if Some(name) == TokenKind::FineGrainedPat.prefix().strip_suffix('_') {
+            self.fine_grained()
+        } else if name.strip_prefix(TokenKind::Installation.prefix()) == Some("stateless") {
+            self.stateless_installation()
+        } else if Some(name) == TokenKind::LegacyInstallation.prefix().strip_suffix('.') {
+            format!(
+                "{}{}",
+                TokenKind::LegacyInstallation.prefix(),
+                self.chars(hex, 40)
+            )
+        } else if name == "hex40" {
+            self.chars(hex, 40)
+        } else if name == "opaque" {
+            self.chars(BASE62, 40)
+        } else {
+            return None;
         };
         Some(if bad { break_checksum(&tok) } else { tok })
     }
@@ -108,7 +138,7 @@ pub fn break_checksum(token: &str) -> String {
     let mut b = token.as_bytes().to_vec();
     // Classic tokens: the last character is part of the CRC; fine-grained: position len-16 is
     // the first character of the SHA-256 check.
-    let i = if token.starts_with("github_pat_") {
+    let i = if token.starts_with(TokenKind::FineGrainedPat.prefix()) {
         b.len() - 16
     } else {
         b.len() - 1

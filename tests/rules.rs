@@ -1,6 +1,7 @@
 //! Every rule carries its own examples (must be found by that rule) and counter-examples (must
 //! produce no finding at all); this test runs them all, with templates filled by minted tokens.
 
+use patrol::kind::TokenKind;
 use patrol::matcher::{Matcher, MatcherOptions};
 use patrol::rules;
 use patrol::template::{Mint, fill};
@@ -50,4 +51,21 @@ fn every_rule_has_examples_and_they_hold() {
 fn rule_ids_are_unique_and_kinds_known() {
     let rules = rules::load(&[] as &[&str]).expect("built-in rules load");
     assert!(rules.len() >= 12);
+    let mut ids = std::collections::HashSet::new();
+    for rule in &rules {
+        assert!(ids.insert(rule.id.as_str()), "duplicate id {}", rule.id);
+        assert!(
+            rule.kind == "auto" || rule.kind.parse::<TokenKind>().is_ok(),
+            "{}: unknown kind {:?}",
+            rule.id,
+            rule.kind
+        );
+    }
+    // Every kind of token is found by some rule (generic and legacy-hex by `auto` ones).
+    for kind in TokenKind::ALL {
+        let by_rule = rules.iter().any(|r| r.kind == kind.as_str());
+        let by_auto = matches!(kind, TokenKind::Generic | TokenKind::LegacyHex)
+            && rules.iter().any(|r| r.kind == "auto");
+        assert!(by_rule || by_auto, "no rule finds {kind}");
+    }
 }

@@ -405,7 +405,7 @@ kind = "generic"
 confidence = "high"
 literals = ["ACMEKEY-"]
 regex = 'ACMEKEY-[0-9a-f]{32}'
-examples = ["ACMEKEY-0123456789abcdef0123456789abcdef"]
+examples = ["ACMEKEY-9f3a9c01d4b7e8f6a5c3b2d1e0f9a8b7"]
 counter_examples = ["ACMEKEY-short"]
 "#,
     );

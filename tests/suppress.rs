@@ -182,7 +182,7 @@ kind = "generic"
 confidence = "high"
 literals = ["ACME-"]
 regex = 'ACME-[0-9a-f]{32}'
-examples = ["ACME-0123456789abcdef0123456789abcdef"]
+examples = ["ACME-9f3a9c01d4b7e8f6a5c3b2d1e0f9a8b7"]
 counter_examples = ["ACME-1"]
 "#,
     );

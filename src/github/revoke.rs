@@ -1,4 +1,5 @@
-//! Revocation. Personal, fine-grained, OAuth, user-to-server and refresh tokens go to
+//! Revocation, on the route the kind registry names ([`crate::kind::RevokeRoute`]).
+//! Personal, fine-grained, OAuth, user-to-server and refresh tokens go to
 //! `POST /credentials/revoke` in batches of at most 1,000, **without** an Authorization header
 //! (GitHub answers 403 to authenticated calls), within its 60-requests-per-hour budget; its 202
 //! only means "submitted", so each verifiable token is checked again and reported `revoked`
@@ -11,7 +12,7 @@ use super::client::Client;
 use super::verify::{Verification, Verifier};
 use crate::audit::AuditLog;
 use crate::finding::Secret;
-use crate::rules::TokenKind;
+use crate::kind::{RevokeRoute, TokenKind, VerifyRoute};
 
 /// GitHub's limits for the credentials API.
 pub const BATCH: usize = 1000;
@@ -63,29 +64,7 @@ impl Revocation {
 
 /// How a kind is revoked, or `None` when GitHub offers no route.
 pub fn route(kind: TokenKind) -> Option<&'static str> {
-    match kind {
-        TokenKind::ClassicPat
-        | TokenKind::FineGrainedPat
-        | TokenKind::Oauth
-        | TokenKind::UserToServer
-        | TokenKind::Refresh => Some("POST /credentials/revoke"),
-        TokenKind::Installation => Some("DELETE /installation/token"),
-        TokenKind::LegacyInstallation | TokenKind::LegacyHex | TokenKind::Generic => None,
-    }
-}
-
-fn no_route(kind: TokenKind) -> String {
-    match kind {
-        TokenKind::LegacyInstallation => "GitHub offers no API to revoke a legacy installation token; it expires within \
-             the hour — find what leaked it, and rotate the app's private key if that leaked too"
-            .to_string(),
-        TokenKind::LegacyHex => "GitHub offers no API to revoke a pre-2021 token by value: its owner must delete it \
-             (Settings → Developer settings → Personal access tokens, or revoke the OAuth app under \
-             Settings → Applications)"
-            .to_string(),
-        _ => "not a recognised GitHub token format, so there is no revocation route: rotate it where it was issued"
-            .to_string(),
-    }
+    kind.info().revoke.request()
 }
 
 /// The end state of one token, and what GitHub said when it was checked again afterwards.
@@ -105,7 +84,7 @@ pub fn revoke_all(
         }
     };
     let batchable: Vec<usize> = (0..tokens.len())
-        .filter(|&i| route(tokens[i].1) == Some("POST /credentials/revoke"))
+        .filter(|&i| tokens[i].1.info().revoke == RevokeRoute::CredentialsApi)
         .collect();
     for (n, batch) in batchable.chunks(BATCH).enumerate() {
         let (status, failure) = if n >= REQUESTS_PER_HOUR {
@@ -138,10 +117,18 @@ pub fn revoke_all(
         for &i in batch {
             let (secret, kind) = tokens[i];
             let (result, recheck) = match &failure {
-                Some(reason) => (Revocation::Failed { reason: reason.clone() }, None),
-                None if kind == TokenKind::Refresh => (
+                Some(reason) => (
+                    Revocation::Failed {
+                        reason: reason.clone(),
+                    },
+                    None,
+                ),
+                None if matches!(kind.info().verify, VerifyRoute::Unverifiable(_)) => (
                     Revocation::Submitted {
-                        detail: "GitHub accepted the request; a refresh token cannot be checked afterwards".into(),
+                        detail: format!(
+                            "GitHub accepted the request; a {} cannot be checked afterwards",
+                            kind.describe()
+                        ),
                     },
                     None,
                 ),
@@ -152,7 +139,10 @@ pub fn revoke_all(
                             detail: "GitHub confirmed: the token no longer authenticates".into(),
                         },
                         other => Revocation::Submitted {
-                            detail: format!("GitHub accepted the request, but the token is still {}", other.status()),
+                            detail: format!(
+                                "GitHub accepted the request, but the token is still {}",
+                                other.status()
+                            ),
                         },
                     };
                     (r, Some(v))
@@ -166,42 +156,45 @@ pub fn revoke_all(
         if out[i].is_some() {
             continue;
         }
-        let (status, result) = if *kind == TokenKind::Installation {
-            match client.delete("/installation/token", Some(secret)) {
-                Ok(r) if r.status == 204 => (
-                    Some(204),
-                    Revocation::Revoked {
-                        detail: "the installation token revoked itself".into(),
-                    },
-                ),
-                Ok(r) if r.status == 401 => (
-                    Some(401),
-                    Revocation::Revoked {
-                        detail: "the token was already invalid".into(),
-                    },
-                ),
-                Ok(r) => (
-                    Some(r.status),
-                    Revocation::Failed {
-                        reason: format!("GitHub answered {} {}", r.status, r.message())
-                            .trim_end()
-                            .to_string(),
-                    },
-                ),
-                Err(e) => (
-                    None,
-                    Revocation::Failed {
-                        reason: e.to_string(),
-                    },
-                ),
+        let (status, result) = match kind.info().revoke {
+            RevokeRoute::InstallationSelf => {
+                match client.delete("/installation/token", Some(secret)) {
+                    Ok(r) if r.status == 204 => (
+                        Some(204),
+                        Revocation::Revoked {
+                            detail: "the installation token revoked itself".into(),
+                        },
+                    ),
+                    Ok(r) if r.status == 401 => (
+                        Some(401),
+                        Revocation::Revoked {
+                            detail: "the token was already invalid".into(),
+                        },
+                    ),
+                    Ok(r) => (
+                        Some(r.status),
+                        Revocation::Failed {
+                            reason: format!("GitHub answered {} {}", r.status, r.message())
+                                .trim_end()
+                                .to_string(),
+                        },
+                    ),
+                    Err(e) => (
+                        None,
+                        Revocation::Failed {
+                            reason: e.to_string(),
+                        },
+                    ),
+                }
             }
-        } else {
-            (
+            // Tokens of this route were sent in batches above.
+            RevokeRoute::CredentialsApi => continue,
+            RevokeRoute::None(reason) => (
                 None,
                 Revocation::NotRevocable {
-                    reason: no_route(*kind),
+                    reason: reason.to_string(),
                 },
-            )
+            ),
         };
         log(secret, *kind, status, &result);
         let recheck = matches!(result, Revocation::Revoked { .. }).then_some(Verification::Dead);

@@ -1,5 +1,6 @@
-//! Is a token live? One side-effect-free request per distinct secret: `GET /user` for personal,
-//! OAuth and user tokens (200 live, with login, scopes and expiry; 401 dead), `GET
+//! Is a token live? One side-effect-free request per distinct secret, on the route the kind
+//! registry names ([`crate::kind::VerifyRoute`]): `GET /user` for personal, OAuth and user
+//! tokens (200 live, with login, scopes and expiry; 401 dead), `GET
 //! /installation/repositories` for installation tokens (`/user` answers 403 to live ones).
 //! Refresh tokens are `unverifiable`: exchanging one consumes it. Requests are spaced out, and
 //! after GitHub starts refusing authentication (403 after bad credentials) the rest are
@@ -12,7 +13,7 @@ use serde::Serialize;
 use super::client::{Client, Response};
 use crate::audit::AuditLog;
 use crate::finding::Secret;
-use crate::rules::TokenKind;
+use crate::kind::{TokenKind, VerifyRoute};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
@@ -106,26 +107,24 @@ impl<'a> Verifier<'a> {
     }
 
     fn check(&mut self, secret: &Secret, kind: TokenKind) -> (Verification, Option<u16>) {
-        if kind == TokenKind::Refresh {
-            let reason =
-                "checking a refresh token means exchanging it, which consumes it".to_string();
-            return (Verification::Unverifiable { reason }, None);
+        match kind.info().verify {
+            VerifyRoute::Unverifiable(reason) => (
+                Verification::Unverifiable {
+                    reason: reason.to_string(),
+                },
+                None,
+            ),
+            VerifyRoute::User => self.probe(secret, VerifyRoute::USER_PATH),
+            VerifyRoute::Installation => self.probe(secret, VerifyRoute::INSTALLATION_PATH),
+            VerifyRoute::UserThenInstallation => {
+                let first = self.probe(secret, VerifyRoute::USER_PATH);
+                // It might be an installation token: /user answers those with 403.
+                if first.1 == Some(403) {
+                    return self.probe(secret, VerifyRoute::INSTALLATION_PATH);
+                }
+                first
+            }
         }
-        let installation = matches!(
-            kind,
-            TokenKind::Installation | TokenKind::LegacyInstallation
-        );
-        let path = if installation {
-            "/installation/repositories?per_page=1"
-        } else {
-            "/user"
-        };
-        let first = self.probe(secret, path);
-        // A generic value might be an installation token: /user answers those with 403.
-        if kind == TokenKind::Generic && first.1 == Some(403) {
-            return self.probe(secret, "/installation/repositories?per_page=1");
-        }
-        first
     }
 
     fn probe(&mut self, secret: &Secret, path: &str) -> (Verification, Option<u16>) {

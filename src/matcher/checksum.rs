@@ -1,5 +1,6 @@
-//! Token checksums: the CRC32/base62 tail of classic-format tokens (`ghp_ gho_ ghu_ ghs_ ghr_`)
-//! and the unofficial SHA-256/base32 check inside fine-grained `github_pat_` tokens.
+//! Token checksums: the CRC32/base62 tail of classic-format tokens (personal, OAuth, user,
+//! installation and refresh tokens) and the unofficial SHA-256/base32 check inside fine-grained
+//! tokens. Which kind carries which is written in the kind registry (`crate::kind`).
 //!
 //! Facts (github-facts.md §2): the CRC is standard CRC-32 of the random part only (prefix
 //! excluded), encoded big-endian in base62 with the alphabet `0-9A-Za-z`, left-padded to 6
@@ -43,7 +44,7 @@ pub fn classic_checksum(random_part: &[u8]) -> String {
     out.iter().map(|&b| char::from(b)).collect()
 }
 
-/// Checks a classic-format token (`ghp_…`, any prefix ending in `_`): the part after the last
+/// Checks a classic-format token (any prefix ending in `_`): the part after the last
 /// `_` is the random part followed by a 6-character base62 CRC32 of it.
 pub fn classic_is_valid(token: &[u8]) -> bool {
     let Some(us) = token.iter().rposition(|&b| b == b'_') else {
@@ -71,7 +72,7 @@ pub fn fine_grained_check(head: &[u8]) -> String {
         .collect()
 }
 
-/// True when a 93-character `github_pat_` token carries the expected internal check. A failure
+/// True when a 93-character fine-grained token carries the expected internal check. A failure
 /// does not make the token fake: GitHub documents no checksum for this kind.
 pub fn fine_grained_is_valid(token: &[u8]) -> bool {
     if token.len() < 16 + 8 {
@@ -84,6 +85,11 @@ pub fn fine_grained_is_valid(token: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::TokenKind;
+
+    fn classic(rest: &str) -> String {
+        format!("{}{rest}", TokenKind::ClassicPat.prefix())
+    }
 
     // Public vectors from github-facts.md §2.2, kept as separate literals (random part and
     // checksum) so that no whole token with a valid checksum is committed.
@@ -100,7 +106,7 @@ mod tests {
     fn known_answers() {
         for (random, sum) in VECTORS {
             assert_eq!(classic_checksum(random.as_bytes()), *sum, "{random}");
-            let token = format!("ghp_{random}{sum}");
+            let token = classic(&format!("{random}{sum}"));
             assert!(classic_is_valid(token.as_bytes()));
         }
     }
@@ -113,15 +119,17 @@ mod tests {
 
     #[test]
     fn one_changed_character_fails() {
-        let token = format!("ghp_{}{}", VECTORS[0].0, "11T4V3");
+        let token = classic(&format!("{}{}", VECTORS[0].0, "11T4V3"));
         assert!(!classic_is_valid(token.as_bytes()));
-        assert!(!classic_is_valid(b"ghp_"));
-        assert!(!classic_is_valid(b"ghp_abc"));
+        assert!(!classic_is_valid(classic("").as_bytes()));
+        assert!(!classic_is_valid(classic("abc").as_bytes()));
         assert!(!classic_is_valid(b"no underscore"));
         // Documentation placeholder from GitHub's own docs fails.
-        assert!(!classic_is_valid(
-            b"gho_16C7e42F292c6912E7710c838347Ae178B4a"
-        ));
+        let doc = format!(
+            "{}16C7e42F292c6912E7710c838347Ae178B4a",
+            TokenKind::Oauth.prefix()
+        );
+        assert!(!classic_is_valid(doc.as_bytes()));
     }
 
     #[test]
@@ -131,7 +139,12 @@ mod tests {
 
     #[test]
     fn fine_grained_check_round_trips() {
-        let head = format!("github_pat_11ABCDEFG0{}_{}", "a".repeat(12), "b".repeat(43));
+        let head = format!(
+            "{}11ABCDEFG0{}_{}",
+            TokenKind::FineGrainedPat.prefix(),
+            "a".repeat(12),
+            "b".repeat(43)
+        );
         let check = fine_grained_check(head.as_bytes());
         assert_eq!(check.len(), 8);
         assert!(check.bytes().all(|b| BASE32.contains(&b)));

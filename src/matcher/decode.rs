@@ -50,7 +50,7 @@ pub struct Decoded {
     pub map: Vec<usize>,
 }
 
-/// Longest token we expect (stateless `ghs_` are ~520 characters).
+/// Longest token we expect (stateless installation tokens are ~520 characters).
 const MAX_TOKEN: usize = 640;
 
 /// The parts of `base64(x + literal + y)` fixed by `literal` alone, for each of the three
@@ -69,7 +69,7 @@ pub fn base64_forms(literal: &[u8]) -> Vec<(String, usize)> {
             continue;
         }
         // Four characters are distinctive enough and let prefixes share forms (`Z2hw` for
-        // every `ghp_…` at this alignment), keeping the prefilter small.
+        // every classic PAT at this alignment), keeping the prefilter small.
         let stable = &enc[first..end.min(first + 4)];
         if out.iter().any(|(f, _)| f == stable) {
             continue;
@@ -100,7 +100,8 @@ pub fn literal_triggers(literal: &str) -> Vec<(Vec<u8>, Trigger)> {
     out
 }
 
-/// Triggers independent of any rule: containers and generic escape markers.
+/// Triggers independent of any rule: containers, and the escaped forms of the prefixes of
+/// every kind with a checksum (from the kind registry).
 pub fn fixed_triggers() -> Vec<(Vec<u8>, Trigger)> {
     let t = |encoding, before, after| Trigger {
         encoding,
@@ -120,24 +121,36 @@ pub fn fixed_triggers() -> Vec<(Vec<u8>, Trigger)> {
             },
         ));
     }
-    // A prefix whose `_` is percent-encoded (`ghp%5F…`, `github%5Fpat%5F…`), and a fully
-    // encoded "gh" / "gi".
-    for lit in ["p%5F", "o%5F", "u%5F", "s%5F", "r%5F", "t%5F", "%67%6"] {
-        out.push((
-            lit.as_bytes().to_vec(),
-            t(Encoding::Percent, 48, MAX_TOKEN * 3),
-        ));
-    }
-    // JSON escapes of `_` (`\u005f`), and of "g" when everything is escaped.
-    for lit in ["\\u005", "\\u0067"] {
-        out.push((
-            lit.as_bytes().to_vec(),
-            t(Encoding::JsonEscape, 72, MAX_TOKEN * 6),
-        ));
-    }
-    // "gh" and "gi" in UTF-16 little endian (Windows' "Unicode"); the hit is the first unit.
-    for lit in [&b"g\0h\0"[..], b"g\0i\0"] {
-        out.push((lit.to_vec(), t(Encoding::Utf16le, 0, MAX_TOKEN * 2)));
+    let mut push = |lit: Vec<u8>, trigger: Trigger| {
+        if !out.iter().any(|(l, _)| *l == lit) {
+            out.push((lit, trigger));
+        }
+    };
+    for prefix in crate::kind::checksummed_prefixes().map(str::as_bytes) {
+        let percent = t(Encoding::Percent, 48, MAX_TOKEN * 3);
+        // The prefix with its last `_` percent-encoded: the byte before it and `%5F`.
+        if let Some(us) = prefix.iter().rposition(|&b| b == b'_').filter(|&i| i > 0) {
+            let mut lit = vec![prefix[us - 1]];
+            lit.extend_from_slice(b"%5F");
+            push(lit, percent);
+        }
+        if prefix.len() >= 2 {
+            // Fully percent-encoded: the first byte and the high nibble of the second.
+            push(
+                format!("%{:02X}%{:X}", prefix[0], prefix[1] >> 4).into_bytes(),
+                percent,
+            );
+            // JSON escapes of `_` (`\u005f`), and of the first byte when everything is escaped.
+            let json = t(Encoding::JsonEscape, 72, MAX_TOKEN * 6);
+            push(format!("\\u{:04x}", b'_').as_bytes()[..5].to_vec(), json);
+            push(format!("\\u{:04x}", prefix[0]).into_bytes(), json);
+            // The first two characters in UTF-16 little endian (Windows' "Unicode"); the hit is
+            // the first unit.
+            push(
+                vec![prefix[0], 0, prefix[1], 0],
+                t(Encoding::Utf16le, 0, MAX_TOKEN * 2),
+            );
+        }
     }
     out
 }
@@ -301,12 +314,40 @@ fn decode_utf16le(text: &[u8], base: usize) -> Decoded {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::TokenKind;
+
+    fn classic() -> &'static str {
+        TokenKind::ClassicPat.prefix()
+    }
+
+    #[test]
+    fn escaped_prefix_triggers_come_from_the_registry() {
+        let lits: Vec<Vec<u8>> = fixed_triggers().into_iter().map(|(l, _)| l).collect();
+        for want in [
+            &b"p%5F"[..],
+            b"t%5F",
+            b"%67%6",
+            b"\\u005",
+            b"\\u0067",
+            b"g\0h\0",
+            b"g\0i\0",
+        ] {
+            assert!(
+                lits.iter().any(|l| l == want),
+                "{:?}",
+                String::from_utf8_lossy(want)
+            );
+        }
+        let unique: std::collections::HashSet<_> = lits.iter().collect();
+        assert_eq!(unique.len(), lits.len());
+    }
 
     #[test]
     fn base64_forms_are_found_in_every_alignment() {
-        let forms = base64_forms(b"ghp_");
+        let forms = base64_forms(classic().as_bytes());
         for pad in ["", "a", "ab", "abc"] {
-            let enc = base64::engine::general_purpose::STANDARD.encode(format!("{pad}ghp_1234"));
+            let enc =
+                base64::engine::general_purpose::STANDARD.encode(format!("{pad}{}1234", classic()));
             assert!(
                 forms.iter().any(|(f, _)| enc.contains(f.as_str())),
                 "{pad:?} -> {enc} not covered by {forms:?}"
@@ -316,10 +357,10 @@ mod tests {
 
     #[test]
     fn base64_decode_maps_back_to_encoded_text() {
-        let inner = "octocat:ghp_secretvalue";
-        let enc = base64::engine::general_purpose::STANDARD.encode(inner);
+        let inner = format!("octocat:{}secretvalue", classic());
+        let enc = base64::engine::general_purpose::STANDARD.encode(&inner);
         let hay = format!("{{\"auth\": \"{enc}\"}}");
-        let forms = base64_forms(b"ghp_");
+        let forms = base64_forms(classic().as_bytes());
         let (form, phase) = forms
             .iter()
             .find(|(f, _)| hay.contains(f.as_str()))
@@ -343,12 +384,10 @@ mod tests {
         assert_eq!(d.map[2], 14);
         let d = decode_json_escapes(br#"\u0067h\u005f\n"#, 0);
         assert_eq!(d.bytes, b"gh_\n");
-        let le: Vec<u8> = "ghp_x"
-            .encode_utf16()
-            .flat_map(|u| u.to_le_bytes())
-            .collect();
+        let text = format!("{}x", classic());
+        let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
         let d = decode_utf16le(&le, 100);
-        assert_eq!(d.bytes, b"ghp_x");
+        assert_eq!(d.bytes, text.as_bytes());
         assert_eq!(d.map[4], 108);
     }
 }

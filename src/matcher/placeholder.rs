@@ -34,13 +34,7 @@ const WORDS: &[&str] = &[
 /// contain a word by chance but never a long ascending run or a handful of distinct characters.
 pub fn is_uniform(value: &[u8]) -> bool {
     // Judge the random part of prefixed tokens, not their fixed prefix.
-    let body = if value.starts_with(b"github_pat_") {
-        &value[11..]
-    } else if value.len() > 4 && value.starts_with(b"gh") && value[3] == b'_' {
-        &value[4..]
-    } else {
-        value
-    };
+    let body = &value[crate::kind::prefix_of(value).len()..];
     if body.is_empty() {
         return true;
     }
@@ -116,10 +110,16 @@ mod tests {
             "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
             "***",
             "",
-            "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
-            "ghp_000000000000000000000000000000000000",
             "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
         ] {
+            assert!(is_placeholder(p.as_bytes()), "{p:?}");
+        }
+        let classic = crate::kind::TokenKind::ClassicPat.prefix();
+        for body in [
+            "abcdefghijklmnopqrstuvwxyz0123456789",
+            "000000000000000000000000000000000000",
+        ] {
+            let p = format!("{classic}{body}");
             assert!(is_placeholder(p.as_bytes()), "{p:?}");
         }
     }

@@ -170,10 +170,11 @@ pub fn resolve_rules(rule_files: &[PathBuf], config: &Config) -> Result<Vec<Rule
 }
 
 /// Builds the matcher for `rules` and compiles every regex now, so that a bad one is an error
-/// before anything is scanned.
+/// before anything is scanned; user rules' examples and counter-examples must hold.
 pub fn compile_all(rules: &[Rule]) -> Result<Matcher, PlanError> {
     let matcher = Matcher::new(rules.to_vec(), MatcherOptions::default())?;
     matcher.compile_all()?;
+    matcher.check_user_examples()?;
     Ok(matcher)
 }
 

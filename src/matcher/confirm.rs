@@ -1,0 +1,250 @@
+//! Confirming a candidate: a rule's regex runs in a bounded window around its literal hit
+//! (ANSI colour codes stripped from windows that hold one), the `secret` group is picked, and
+//! the rule's validator — checksum from the kind registry, placeholder and shape checks —
+//! decides whether it is a credential, how sure, and what its checksum said.
+
+use std::sync::OnceLock;
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use super::{Checksum, Hit, Matcher, checksum, placeholder};
+use crate::kind::{self, TokenKind};
+use crate::rules::{ChecksumFailure, Confidence, Rule, RuleError, Validator};
+
+/// Compiled size limit of one rule's regex.
+const REGEX_SIZE_LIMIT: usize = 1 << 22;
+
+pub(super) struct CompiledRule {
+    pub(super) rule: Rule,
+    /// Built-in rules compile on their first candidate: most runs (a pre-commit check of a
+    /// small change) never need most rules. Their patterns are checked by a test. User rules
+    /// compile when the matcher is built, so that a bad one is an error before any scan.
+    regex: OnceLock<Regex>,
+    secret_groups: OnceLock<Vec<usize>>,
+    kind: Option<TokenKind>,
+    checksum_failure: ChecksumFailure,
+}
+
+impl CompiledRule {
+    pub(super) fn new(rule: Rule) -> Result<CompiledRule, RuleError> {
+        let kind = rule.fixed_kind()?;
+        let checksum_failure = rule
+            .checksum_failure
+            .unwrap_or_else(|| kind.map_or(ChecksumFailure::Drop, |k| k.info().checksum_failure));
+        let cr = CompiledRule {
+            regex: OnceLock::new(),
+            secret_groups: OnceLock::new(),
+            kind,
+            checksum_failure,
+            rule,
+        };
+        if cr.rule.builtin {
+            // Parsing is cheap and catches most mistakes at once; compiling waits.
+            regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .build()
+                .parse(&cr.rule.regex)
+                .map_err(|e| RuleError::Regex {
+                    id: cr.rule.id.clone(),
+                    source: Box::new(regex::Error::Syntax(e.to_string())),
+                })?;
+        } else {
+            cr.compile()?;
+        }
+        Ok(cr)
+    }
+
+    /// Builds the regex now; an error names the rule.
+    pub(super) fn compile(&self) -> Result<(), RuleError> {
+        if self.regex.get().is_some() {
+            return Ok(());
+        }
+        let regex = RegexBuilder::new(&self.rule.regex)
+            .unicode(false)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map_err(|e| RuleError::Regex {
+                id: self.rule.id.clone(),
+                source: Box::new(e),
+            })?;
+        let _ = self.regex.set(regex);
+        Ok(())
+    }
+
+    fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            RegexBuilder::new(&self.rule.regex)
+                .unicode(false)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .unwrap_or_else(|e| {
+                    // Only built-in rules get here (user rules compiled in `new`), and
+                    // `every_builtin_regex_compiles` compiles them all: never silently match
+                    // nothing.
+                    panic!("built-in rule {} does not compile: {e}", self.rule.id)
+                })
+        })
+    }
+
+    fn secret_groups(&self) -> &[usize] {
+        self.secret_groups.get_or_init(|| {
+            self.regex()
+                .capture_names()
+                .enumerate()
+                .filter(|(_, n)| n.is_some_and(|n| n.starts_with("secret")))
+                .map(|(i, _)| i)
+                .collect()
+        })
+    }
+}
+
+impl Matcher {
+    pub(super) fn run_rule(
+        &self,
+        index: usize,
+        hay: &[u8],
+        lit_start: usize,
+        lit_end: usize,
+        out: &mut Vec<Hit>,
+    ) {
+        let cr = &self.rules[index];
+        let [before, after] = cr.rule.window;
+        let mut lo = lit_start.saturating_sub(before);
+        let mut hi = lit_end.saturating_add(after).min(hay.len());
+        if !cr.rule.multiline {
+            if let Some(i) = memchr::memrchr(b'\n', &hay[lo..lit_start]) {
+                lo += i + 1;
+            }
+            if let Some(i) = memchr::memchr(b'\n', &hay[lit_start..hi]) {
+                hi = lit_start + i;
+            }
+        }
+        // Terminal colour codes can sit inside a token (CI logs): match on a copy of this
+        // window without them, mapping offsets back. Windows without ESC are used as they are.
+        let stripped = memchr::memchr(0x1B, &hay[lo..hi]).map(|_| strip_ansi(&hay[lo..hi], lo));
+        let lit_len = lit_end - lit_start;
+        let (window, rel, map): (&[u8], usize, Option<&[usize]>) = match &stripped {
+            Some((bytes, map)) => {
+                let rel = map.partition_point(|&o| o < lit_start);
+                (bytes, rel, Some(map))
+            }
+            None => (&hay[lo..hi], lit_start - lo, None),
+        };
+        for caps in cr.regex().captures_iter(window) {
+            let Some(whole) = caps.get(0) else { continue };
+            // The match must overlap the literal that was found.
+            if whole.start() >= rel + lit_len {
+                break;
+            }
+            if whole.end() <= rel {
+                continue;
+            }
+            let secret = cr
+                .secret_groups()
+                .iter()
+                .find_map(|&g| caps.get(g))
+                .unwrap_or(whole);
+            let offset = map.map_or(lo + secret.start(), |m| m[secret.start()]);
+            if let Some(hit) = self.confirm(index, secret.as_bytes(), offset) {
+                out.push(hit);
+            }
+            break;
+        }
+    }
+
+    /// Runs the rule's validator; `None` when the candidate is not a credential. A value whose
+    /// checksum is valid is a credential whatever it looks like: placeholder words (built-in or
+    /// `placeholders` in patrol.toml) and uniformity judge only values without one.
+    fn confirm(&self, index: usize, secret: &[u8], offset: usize) -> Option<Hit> {
+        let cr = &self.rules[index];
+        let base = cr.rule.confidence;
+        let kind = cr.kind.unwrap_or_else(|| kind::classify(secret));
+        let checksum_ok = match cr.rule.validator {
+            Some(Validator::Crc32) => Some(checksum::classic_is_valid(secret)),
+            Some(Validator::FineGrained) => Some(checksum::fine_grained_is_valid(secret)),
+            Some(Validator::Opaque) | None => None,
+        };
+        let (checksum, confidence) = if checksum_ok == Some(true) {
+            (Checksum::Valid, base)
+        } else if self.is_user_placeholder(secret) {
+            return None;
+        } else {
+            match (cr.rule.validator, checksum_ok) {
+                (_, Some(false)) if !placeholder::is_uniform(secret) => match cr.checksum_failure {
+                    ChecksumFailure::Report => (Checksum::Unverified, base.lower()),
+                    ChecksumFailure::Drop if self.options.include_invalid => {
+                        (Checksum::Invalid, Confidence::Low)
+                    }
+                    ChecksumFailure::Drop => return None,
+                },
+                (Some(Validator::Opaque), _) if is_opaque_credential(secret) => {
+                    let sure = matches!(kind, TokenKind::LegacyHex | TokenKind::LegacyInstallation);
+                    (Checksum::None, if sure { base } else { base.lower() })
+                }
+                (None, None) if !placeholder::is_uniform(secret) => (Checksum::None, base),
+                _ => return None,
+            }
+        };
+        Some(Hit {
+            rule: index,
+            secret: secret.to_vec(),
+            offset,
+            kind,
+            confidence,
+            checksum,
+            decoded: Vec::new(),
+        })
+    }
+
+    /// The value holds one of the `placeholders` words of patrol.toml.
+    fn is_user_placeholder(&self, secret: &[u8]) -> bool {
+        let words = &self.options.extra_placeholders;
+        if words.is_empty() {
+            return false;
+        }
+        let lower = secret.to_ascii_lowercase();
+        words
+            .iter()
+            .any(|w| memchr::memmem::find(&lower, w).is_some())
+    }
+}
+
+/// `text` without ANSI escape sequences (CSI such as `ESC[36;1m`, and two-byte escapes), with
+/// the offset in the input (`base` + index) of every byte kept.
+pub(super) fn strip_ansi(text: &[u8], base: usize) -> (Vec<u8>, Vec<usize>) {
+    let mut out = Vec::with_capacity(text.len());
+    let mut map = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == 0x1B {
+            if text.get(i + 1) == Some(&b'[') {
+                // Parameters and intermediates, then one final byte in @..~.
+                let mut j = i + 2;
+                while j < text.len() && (0x20..=0x3F).contains(&text[j]) {
+                    j += 1;
+                }
+                i = (j + 1).min(text.len());
+            } else {
+                i = (i + 2).min(text.len());
+            }
+            continue;
+        }
+        out.push(text[i]);
+        map.push(base + i);
+        i += 1;
+    }
+    (out, map)
+}
+
+/// A value found by context (no prefix) that could be a credential: not a reference or
+/// placeholder, long and mixed enough to be random, and not shaped like a token of a kind with
+/// a checksum (those kinds' own rules decide about such values).
+fn is_opaque_credential(v: &[u8]) -> bool {
+    v.len() >= 16
+        && v.len() <= 1024
+        && !kind::has_checksummed_prefix(v)
+        && v.iter().any(u8::is_ascii_digit)
+        && v.iter().any(u8::is_ascii_alphabetic)
+        && !placeholder::is_placeholder(v)
+}
