@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::console::Console;
+use crate::matcher::Matcher;
 
 /// A non-fatal problem with one input. Never holds secret material.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,6 +39,8 @@ pub struct Stats {
 
 pub struct Diagnostics {
     console: Arc<Console>,
+    /// Redacts secrets in problem paths and messages (which may quote scanned content).
+    redactor: Option<Arc<Matcher>>,
     started: Instant,
     problems: Mutex<Vec<Problem>>,
     notes: Mutex<Vec<String>>,
@@ -58,6 +61,7 @@ impl Diagnostics {
         let progress = console.start_progress();
         Diagnostics {
             console,
+            redactor: None,
             started: Instant::now(),
             problems: Mutex::new(Vec::new()),
             notes: Mutex::new(Vec::new()),
@@ -71,6 +75,25 @@ impl Diagnostics {
         }
     }
 
+    /// Diagnostics that print nothing (tests, fuzzing).
+    pub fn silent() -> Diagnostics {
+        Diagnostics::new(Arc::new(Console::new(true)))
+    }
+
+    /// From now on, every secret `matcher` finds in a problem's path or message, or in a note,
+    /// is redacted before it is printed or kept.
+    pub fn redacting(mut self, matcher: Arc<Matcher>) -> Diagnostics {
+        self.redactor = Some(matcher);
+        self
+    }
+
+    fn redact(&self, text: String) -> String {
+        match &self.redactor {
+            Some(m) => m.redact_text(&text),
+            None => text,
+        }
+    }
+
     /// The console problems and notes are printed on.
     pub fn console(&self) -> &Console {
         &self.console
@@ -79,8 +102,8 @@ impl Diagnostics {
     /// Reports a problem with `path` and keeps it for the report.
     pub fn problem(&self, path: impl Into<String>, message: impl Into<String>) {
         let p = Problem {
-            path: path.into(),
-            message: message.into(),
+            path: self.redact(path.into()),
+            message: self.redact(message.into()),
         };
         self.console.problem(&p.path, &p.message);
         if let Ok(mut v) = self.problems.lock() {
@@ -90,6 +113,7 @@ impl Diagnostics {
 
     /// A fact about the run (not a problem): printed once and kept for the summary.
     pub fn note(&self, message: &str) {
+        let message = &self.redact(message.to_string());
         let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
         if notes.iter().any(|n| n == message) {
             return;

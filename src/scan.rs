@@ -120,9 +120,12 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Records a hit at `location`.
+    /// Records a hit at `location`. Every string in the location that came from scanned
+    /// content (path, member, commit summary and author, log job and step) is redacted here,
+    /// the one place, so no report can print a secret that hides in them.
     pub fn record(&self, hit: Hit, location: Location) {
         self.diagnostics.found();
+        let location = redact_location(self.matcher, location);
         let rule = &self.matcher.rule(hit.rule).id;
         let mut c = self.collector.lock().unwrap_or_else(|e| e.into_inner());
         c.add(hit, rule, location);
@@ -156,4 +159,29 @@ impl<'a> Scanner<'a> {
             .unwrap_or_else(|e| e.into_inner())
             .finish()
     }
+}
+
+/// `location` with every secret in its strings redacted.
+pub fn redact_location(matcher: &Matcher, mut location: Location) -> Location {
+    let redact = |s: &mut String| *s = matcher.redact_text(s);
+    redact(&mut location.path);
+    if let Some(commit) = location.git.as_mut().and_then(|g| g.commit.as_mut()) {
+        redact(&mut commit.author);
+        redact(&mut commit.email);
+        redact(&mut commit.summary);
+    }
+    if let Some(log) = location.log.as_mut() {
+        for s in [
+            &mut log.archive,
+            &mut log.member,
+            &mut log.job,
+            &mut log.step,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            redact(s);
+        }
+    }
+    location
 }

@@ -91,3 +91,28 @@ fn control_characters_in_names_are_escaped_on_stdout_and_stderr() {
     assert!(stderr.contains("gone\\x1b[2J"), "{stderr}");
     assert!(!stdout.contains('\x1b') && !stderr.contains('\x1b'));
 }
+
+#[test]
+fn a_token_in_a_commit_message_or_a_file_name_is_never_printed_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let token = mint("ghp");
+    let named = mint("ghp");
+    git(d, &["init", "-q"]);
+    write(d, "a.txt", "nothing here\n");
+    write(d, &format!("{named}.txt"), format!("x = {}\n", mint("ghp")));
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", &format!("old token {token}")]);
+    for format in ["json", "jsonl", "sarif", "text"] {
+        for cmd in [&["git", "."][..], &["scan", "."][..]] {
+            let (code, stdout, stderr) = run(d, &[cmd, &["-f", format]].concat(), "");
+            assert_eq!(code, 1, "{cmd:?} {format}: {stderr}");
+            for secret in [&token, &named] {
+                assert!(
+                    !stdout.contains(secret.as_str()) && !stderr.contains(secret.as_str()),
+                    "{cmd:?} -f {format} printed a whole secret: {stdout}"
+                );
+            }
+        }
+    }
+}

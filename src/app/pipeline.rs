@@ -37,7 +37,7 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
             .build_global()
             .context("cannot start worker threads")?;
     }
-    let diagnostics = Diagnostics::new(plan.console.clone());
+    let diagnostics = Diagnostics::new(plan.console.clone()).redacting(plan.matcher.clone());
     let scanner = Scanner::new(&plan.matcher, &diagnostics, DEFAULT_CHUNK, plan.skip_binary);
     for source in sources {
         source.scan(&scanner)?;

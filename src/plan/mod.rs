@@ -61,7 +61,7 @@ pub struct OutputPlan {
 pub struct Plan {
     /// Every rule in use (built-in, `--rules`, `patrol.toml`), minus the disabled ones.
     pub rules: Vec<Rule>,
-    pub matcher: Matcher,
+    pub matcher: Arc<Matcher>,
     pub suppressor: Suppressor,
     /// Gitignore-style path excludes from `patrol.toml` (walks leave these paths out).
     pub config_excludes: Vec<String>,
@@ -101,7 +101,7 @@ pub fn lower(req: Request) -> Result<Plan, PlanError> {
         },
     };
     let rules = resolve_rules(&req.detect.rules, &config)?;
-    let matcher = Matcher::new(
+    let matcher = Arc::new(Matcher::new(
         rules.clone(),
         MatcherOptions {
             include_invalid: req.detect.include_invalid,
@@ -111,7 +111,7 @@ pub fn lower(req: Request) -> Result<Plan, PlanError> {
                 .map(|w| w.to_ascii_lowercase().into_bytes())
                 .collect(),
         },
-    )?;
+    )?);
     let mut suppressor = Suppressor::new(!req.detect.no_inline_allow);
     suppressor.allow(config.allow.iter().cloned());
     suppressor.exclude(&config.exclude)?;
