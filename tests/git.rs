@@ -453,6 +453,14 @@ fn worktrees_shallow_clones_submodules_and_lfs_pointers() {
     git(shallow.path(), &["clone", "-q", "--depth", "1", &url, "s"]);
     let (r, _) = git_report(&shallow.path().join("s"), &[]);
     assert!(r["summary"]["notes"].to_string().contains("shallow"), "{r}");
+    assert_eq!(
+        r["summary"]["errors"], 0,
+        "the shallow boundary is not a problem: {r}"
+    );
+    for extra in [&["--all-objects"][..], &["--since", "HEAD"][..]] {
+        let (r, _) = git_report(&shallow.path().join("s"), extra);
+        assert_eq!(r["summary"]["errors"], 0, "{extra:?}: {r}");
+    }
 }
 
 #[test]
@@ -487,4 +495,225 @@ fn a_corrupt_tree_in_a_since_range_is_reported_and_the_range_goes_on() {
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(secrets(&r), vec![tok]);
     assert!(stderr.contains(&broken), "the commit is named: {stderr}");
+}
+
+/// Makes a file in the object database writable (git writes objects read-only).
+fn writable(path: &Path) {
+    let mut perms = std::fs::metadata(path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(path, perms).unwrap();
+}
+
+/// The path of loose object `id` in repository `d`.
+fn loose(d: &Path, id: &str) -> std::path::PathBuf {
+    d.join(".git/objects").join(&id[..2]).join(&id[2..])
+}
+
+/// The pack and index files of repository `d`, after `git repack -ad`.
+fn packed(d: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    git(d, &["repack", "-adq"]);
+    let pack_dir = d.join(".git/objects/pack");
+    let mut pack = None;
+    let mut idx = None;
+    for e in std::fs::read_dir(&pack_dir).unwrap() {
+        let p = e.unwrap().path();
+        match p.extension().and_then(|x| x.to_str()) {
+            Some("pack") => pack = Some(p),
+            Some("idx") => idx = Some(p),
+            _ => {}
+        }
+    }
+    (pack.expect("a pack"), idx.expect("an index"))
+}
+
+/// Runs `patrol git` on `d` with `extra`; the JSON report, the exit code and stderr.
+fn git_run(d: &Path, extra: &[&str]) -> (serde_json::Value, i32, String) {
+    let out = patrol()
+        .args(["git", d.to_str().unwrap(), "-f", "json", "--show-secrets"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let r: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stderr}"));
+    (r, out.status.code().unwrap_or(-1), stderr)
+}
+
+fn errors(r: &serde_json::Value) -> u64 {
+    r["summary"]["errors"].as_u64().unwrap()
+}
+
+/// History packed, then a commit made on top with loose objects: a token in HEAD's tree.
+fn packed_history_with_token_at_head() -> (tempfile::TempDir, String, String) {
+    let dir = repo();
+    let d = dir.path();
+    commit_file(d, "a.txt", "one\n", "one");
+    let middle = commit_file(d, "b.txt", "two\n", "two");
+    packed(d);
+    let tok = mint("ghp");
+    commit_file(d, "token.txt", &format!("{tok}\n"), "head");
+    (dir, tok, middle)
+}
+
+#[test]
+fn a_missing_commit_is_walked_around_and_heads_tree_is_scanned() {
+    let dir = repo();
+    let d = dir.path();
+    let middle = commit_file(d, "a.txt", "one\n", "one");
+    let tok = mint("ghp");
+    commit_file(d, "token.txt", &format!("{tok}\n"), "head");
+    std::fs::remove_file(loose(d, &middle)).unwrap();
+    let (r, code, stderr) = git_run(d, &[]);
+    assert_eq!(secrets(&r), vec![tok], "{stderr}");
+    assert!(errors(&r) >= 1, "{stderr}");
+    assert!(
+        stderr.contains(&middle),
+        "the missing commit is named: {stderr}"
+    );
+    assert_ne!(code, 0);
+}
+
+#[test]
+fn a_truncated_pack_is_walked_around_and_heads_tree_is_scanned() {
+    let (dir, tok, _) = packed_history_with_token_at_head();
+    let d = dir.path();
+    for e in std::fs::read_dir(d.join(".git/objects/pack")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "pack") {
+            writable(&p);
+            let len = std::fs::metadata(&p).unwrap().len();
+            let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+            f.set_len(len / 2).unwrap();
+        }
+    }
+    let (r, code, stderr) = git_run(d, &[]);
+    assert_eq!(secrets(&r), vec![tok], "{stderr}");
+    assert!(errors(&r) >= 1, "{stderr}");
+    assert_ne!(code, 0);
+}
+
+#[test]
+fn a_missing_commit_inside_a_range_is_walked_around() {
+    let dir = repo();
+    let d = dir.path();
+    let base = git(d, &["rev-parse", "HEAD"]);
+    let early = mint("gho");
+    let middle = commit_file(d, "early.txt", &format!("{early}\n"), "early");
+    let tok = mint("ghp");
+    commit_file(d, "token.txt", &format!("{tok}\n"), "head");
+    std::fs::remove_file(loose(d, &middle)).unwrap();
+    let (r, code, stderr) = git_run(d, &["--since", &base]);
+    // The early token's blob is still there: HEAD's tree holds it, and with its commit
+    // missing the next commit's whole tree counts as new.
+    let mut found = secrets(&r);
+    found.sort();
+    let mut want = vec![early, tok];
+    want.sort();
+    assert_eq!(found, want, "{stderr}");
+    assert!(
+        stderr.contains(&middle),
+        "the missing commit is named: {stderr}"
+    );
+    assert!(errors(&r) >= 1, "{stderr}");
+    assert_ne!(code, 0);
+}
+
+#[test]
+fn a_garbage_pack_index_is_walked_around_and_heads_tree_is_scanned() {
+    let (dir, tok, _) = packed_history_with_token_at_head();
+    let d = dir.path();
+    let pack_dir = d.join(".git/objects/pack");
+    for e in std::fs::read_dir(&pack_dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "idx") {
+            writable(&p);
+            std::fs::write(&p, vec![0x5a; 2000]).unwrap();
+        }
+    }
+    let (r, code, stderr) = git_run(d, &[]);
+    assert_eq!(secrets(&r), vec![tok], "{stderr}");
+    assert!(errors(&r) >= 1, "{stderr}");
+    assert_ne!(code, 0);
+}
+
+#[test]
+fn all_objects_reports_missing_objects() {
+    let dir = repo();
+    let d = dir.path();
+    let c = commit_file(d, "gone.txt", "soon missing\n", "gone");
+    let blob = git(d, &["rev-parse", &format!("{c}:gone.txt")]);
+    std::fs::remove_file(loose(d, &blob)).unwrap();
+    let (r, _, stderr) = git_run(d, &[]);
+    assert!(errors(&r) >= 1, "without --all-objects: {stderr}");
+    let (r, _, stderr) = git_run(d, &["--all-objects"]);
+    assert!(errors(&r) >= 1, "with --all-objects: {stderr}");
+    assert!(
+        stderr.contains(&blob),
+        "the missing blob is named: {stderr}"
+    );
+}
+
+#[test]
+fn branch_scans_only_that_branch_not_head() {
+    let dir = repo();
+    let d = dir.path();
+    git(d, &["branch", "quiet"]);
+    let tok = mint("ghp");
+    commit_file(d, "main.txt", &format!("{tok}\n"), "token on main");
+    let (r, code) = git_report(d, &["--branch", "quiet"]);
+    assert_eq!(secrets(&r), Vec::<String>::new());
+    assert_eq!(code, 0);
+    let (r, _) = git_report(d, &["--branch", "main"]);
+    assert_eq!(secrets(&r), vec![tok]);
+}
+
+#[test]
+fn staged_scans_files_marked_binary_or_no_diff_in_gitattributes() {
+    let dir = repo();
+    let d = dir.path();
+    commit_file(
+        d,
+        ".gitattributes",
+        "*.env binary\n*.cfg -diff\n",
+        "attributes",
+    );
+    let a = mint("ghp");
+    let b = mint("gho");
+    write(d, "deploy.env", format!("GH_TOKEN={a}\n"));
+    write(d, "app.cfg", format!("token = {b}\n"));
+    git(d, &["add", "."]);
+    let (r, code) = json_report(&["staged", d.to_str().unwrap()]);
+    let mut found = secrets(&r);
+    found.sort();
+    let mut want = vec![a, b];
+    want.sort();
+    assert_eq!(found, want);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn a_range_that_adds_a_submodule_does_not_read_it_as_a_blob() {
+    let dir = repo();
+    let d = dir.path();
+    let base = git(d, &["rev-parse", "HEAD"]);
+    let sub = repo();
+    git(
+        d,
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            sub.path().to_str().unwrap(),
+            "vendor/sub",
+        ],
+    );
+    git(d, &["commit", "-qm", "add submodule"]);
+    let (r, code, stderr) = git_run(d, &["--since", &base]);
+    assert_eq!(errors(&r), 0, "{stderr}");
+    assert_eq!(code, 0, "{stderr}");
+    let notes = r["summary"]["notes"].to_string();
+    assert!(notes.contains("submodules are not entered"), "{notes}");
 }

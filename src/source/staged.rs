@@ -30,7 +30,11 @@ pub fn scan_staged(scanner: &Scanner, path: &Path) -> Result<(), GitError> {
     index.read(false)?;
     let head_tree = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
     let mut opts = DiffOptions::new();
-    opts.context_lines(0).include_typechange(true);
+    // Every file is diffed as text, whatever `.gitattributes` says (`binary`, `-diff`): a token
+    // is a token in any file; content that really is binary is still skipped by the scanner.
+    opts.context_lines(0)
+        .include_typechange(true)
+        .force_text(true);
     let diff = repo.diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))?;
 
     // Added lines per (path, new blob).

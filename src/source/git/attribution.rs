@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use git2::{ObjectType, Oid, Repository, Sort};
+use git2::{ObjectType, Oid, Repository};
 
 use super::tree::read_entries;
 use super::{BlobScan, GitError};
@@ -72,15 +72,15 @@ pub(super) fn record_message(
 pub(super) fn attribute_and_record(
     scanner: &Scanner,
     repo: &Repository,
-    scan: BlobScan,
+    mut scan: BlobScan,
 ) -> Result<(), GitError> {
     if scan.hits_by_blob.is_empty() {
         return Ok(());
     }
     let targets: HashSet<Oid> = scan.hits_by_blob.keys().copied().collect();
-    let introduced = match scan.introduced_by {
+    let introduced = match scan.introduced_by.take() {
         Some(k) => k,
-        None => first_introductions(scanner, repo, &scan.trees, &scan.attribution_tips, &targets)?,
+        None => first_introductions(scanner, repo, &scan, &targets),
     };
     let head_tree = repo.head().and_then(|h| h.peel_to_tree()).ok();
     let mut infos: HashMap<Oid, Option<CommitInfo>> = HashMap::new();
@@ -142,25 +142,16 @@ fn record_blob(
     }
 }
 
-/// Oldest-first walk from `tips`: the first commit whose tree holds each target blob at each
-/// path. A subtree already seen at the same path holds nothing new and is not entered again.
-/// Paths are interned, and built only for subtrees and target blobs.
+/// Oldest-first walk over the commits the scan read: the first commit whose tree holds each
+/// target blob at each path. A subtree already seen at the same path holds nothing new and is
+/// not entered again. Paths are interned, and built only for subtrees and target blobs. Trees
+/// the scan already reported as unreadable are skipped silently.
 fn first_introductions(
     scanner: &Scanner,
     repo: &Repository,
-    trees: &HashMap<Oid, Box<[u8]>>,
-    tips: &[Oid],
+    scan: &BlobScan,
     targets: &HashSet<Oid>,
-) -> Result<HashMap<(Oid, String), Oid>, GitError> {
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
-    for t in tips {
-        if let Err(e) = walk.push(*t) {
-            scanner
-                .diagnostics
-                .problem(format!("commit {t}"), e.message().to_string());
-        }
-    }
+) -> HashMap<(Oid, String), Oid> {
     let mut paths: Vec<String> = vec![String::new()];
     let mut path_ids: HashMap<String, u32> = HashMap::new();
     let mut seen: HashSet<(Oid, u32)> = HashSet::new();
@@ -173,17 +164,17 @@ fn first_introductions(
             format!("{prefix}/{name}")
         }
     };
-    for oid in walk {
-        let Ok(commit) = oid.and_then(|o| repo.find_commit(o)) else {
+    for commit in scan.graph.oldest_first(&scan.attribution_tips) {
+        let Some(node) = scan.graph.nodes.get(&commit) else {
             continue;
         };
-        let mut stack = vec![(commit.tree_id(), 0u32)];
+        let mut stack = vec![(node.tree, 0u32)];
         while let Some((t, prefix_id)) = stack.pop() {
-            if !seen.insert((t, prefix_id)) {
+            if scan.unreadable.contains(&t) || !seen.insert((t, prefix_id)) {
                 continue;
             }
             let prefix = paths[prefix_id as usize].clone();
-            let read = read_entries(repo, trees, t, |name, id, kind| match kind {
+            let read = read_entries(repo, &scan.trees, t, |name, id, kind| match kind {
                 ObjectType::Tree => {
                     let path = join(&prefix, name);
                     let next = paths.len() as u32;
@@ -194,7 +185,7 @@ fn first_introductions(
                     stack.push((id, pid));
                 }
                 ObjectType::Blob if targets.contains(&id) => {
-                    out.entry((id, join(&prefix, name))).or_insert(commit.id());
+                    out.entry((id, join(&prefix, name))).or_insert(commit);
                 }
                 _ => {}
             });
@@ -205,5 +196,5 @@ fn first_introductions(
             }
         }
     }
-    Ok(out)
+    out
 }

@@ -4,19 +4,21 @@
 //! reaches (a force-push's or an amend's leftovers) are found.
 //!
 //! - [`refs`]: which commits the scan starts from;
+//! - [`commits`]: commits read from the object database, and the order attribution needs;
 //! - [`walk`]: the commits, trees and blobs reachable from them, or what a range introduced;
 //! - [`objects`]: reading objects in parallel in pack order ([`packidx`]) and scanning blobs;
 //! - [`attribution`]: which commit introduced each blob with hits, at which path;
 //! - [`tree`]: the raw tree parser and the tree cache the attribution walk reuses.
 
 mod attribution;
+mod commits;
 mod objects;
 mod packidx;
 mod refs;
 pub mod tree;
 mod walk;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use git2::{Oid, Repository};
@@ -71,10 +73,14 @@ struct BlobScan {
     hits_by_blob: HashMap<Oid, Vec<Located>>,
     /// Commits whose history the attribution walk starts from.
     attribution_tips: Vec<Oid>,
+    /// The commits the scan read (not needed in range mode).
+    graph: commits::CommitGraph,
     /// (blob, path) → the commit that introduced it, when the scan already knows (range mode).
     introduced_by: Option<HashMap<(Oid, String), Oid>>,
     /// Raw trees read by the scan, kept for the attribution walk.
     trees: HashMap<Oid, Box<[u8]>>,
+    /// Trees and commits already reported as unreadable (not reported again).
+    unreadable: HashSet<Oid>,
 }
 
 /// libgit2 settings for reading every object once: no SHA-1 re-verification of each object

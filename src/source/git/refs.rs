@@ -1,5 +1,6 @@
 //! Ref selection: which commits the history scan starts from. Every ref (branches, tags,
-//! remote-tracking refs, stash, notes) and `HEAD`, or only the branches named with `--branch`;
+//! remote-tracking refs, stash, notes) and `HEAD`, or only the branches named with `--branch`
+//! (then not `HEAD`);
 //! annotated tags' messages are scanned on the way.
 
 use git2::{ObjectType, Oid, Repository};
@@ -61,8 +62,11 @@ pub(super) fn ref_tips(
     if let Some(i) = matched.iter().position(|m| !m) {
         return Err(GitError::NoBranch(opts.branches[i].clone()));
     }
-    if let Ok(head) = repo.head().and_then(|h| h.peel(ObjectType::Commit)) {
-        out.push(head.id());
+    // `--branch` limits the scan to those branches: HEAD only counts when no branch is named.
+    if opts.branches.is_empty() {
+        if let Ok(head) = repo.head().and_then(|h| h.peel(ObjectType::Commit)) {
+            out.push(head.id());
+        }
     }
     out.sort();
     out.dedup();

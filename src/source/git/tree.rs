@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-use git2::{ObjectType, Oid, Repository};
+use git2::{ObjectType, Odb, Oid, Repository};
 
 /// A tree object that does not follow git's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -91,6 +91,82 @@ pub(super) fn read_entries(
         None => parse_entries(repo.odb()?.read(oid)?.data(), f),
     };
     parsed.map_err(|e| git2::Error::from_str(&e.to_string()))
+}
+
+/// One entry of a tree: name, id, kind (as [`parse_entries`] gives them).
+type Entry = (Vec<u8>, Oid, ObjectType);
+
+/// The entries of tree `id`; an unreadable or malformed tree is an error, with the entries read
+/// before the damage.
+fn read_tree(odb: &Odb, id: Oid) -> (Vec<Entry>, Option<String>) {
+    let obj = match odb.read(id) {
+        Ok(o) => o,
+        Err(e) => return (Vec::new(), Some(e.message().to_string())),
+    };
+    if obj.kind() != ObjectType::Tree {
+        return (
+            Vec::new(),
+            Some(format!("expected a tree, found a {}", obj.kind().str())),
+        );
+    }
+    let mut entries = Vec::new();
+    let parsed = parse_entries(obj.data(), |name, id, kind| {
+        entries.push((name.to_vec(), id, kind))
+    });
+    (entries, parsed.err().map(|e| e.to_string()))
+}
+
+/// What tree `new` holds that tree `old` (a parent commit's, or none) does not: calls
+/// `on_blob(id, path)` for each blob added or changed, `on_gitlink()` for each submodule entry
+/// added or changed (submodules are not entered), and `on_problem(tree, message)` for each tree
+/// that cannot be read — the walk goes on around it (an unreadable `old` counts as empty, so
+/// everything under `new` is scanned).
+pub(super) fn introduced_blobs(
+    odb: &Odb,
+    old: Option<Oid>,
+    new: Oid,
+    on_blob: &mut dyn FnMut(Oid, String),
+    on_gitlink: &mut dyn FnMut(),
+    on_problem: &mut dyn FnMut(Oid, String),
+) {
+    let mut stack = vec![(old, new, String::new())];
+    while let Some((old, new, prefix)) = stack.pop() {
+        if old == Some(new) {
+            continue;
+        }
+        let (entries, damage) = read_tree(odb, new);
+        if let Some(message) = damage {
+            on_problem(new, message);
+        }
+        let mut before: HashMap<Vec<u8>, (Oid, ObjectType)> = HashMap::new();
+        if let Some(old) = old {
+            let (old_entries, damage) = read_tree(odb, old);
+            if let Some(message) = damage {
+                on_problem(old, message);
+            }
+            before.extend(old_entries.into_iter().map(|(n, i, k)| (n, (i, k))));
+        }
+        for (name, id, kind) in entries {
+            let was = before.get(&name).copied();
+            if was.is_some_and(|(i, _)| i == id) {
+                continue;
+            }
+            let name = String::from_utf8_lossy(&name);
+            let path = if prefix.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            match kind {
+                ObjectType::Tree => {
+                    let old_subtree = was.filter(|(_, k)| *k == ObjectType::Tree).map(|(i, _)| i);
+                    stack.push((old_subtree, id, path));
+                }
+                ObjectType::Blob => on_blob(id, path),
+                _ => on_gitlink(),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,18 +1,27 @@
 //! Walking history: every commit reachable from the selected refs with every tree and blob it
 //! holds (each tree entered once), or, for `--since`/`--range`, only what each commit of the
-//! range introduced (its diff against its first parent).
+//! range introduced (its tree against its first parent's). Commits and trees are read from the
+//! object database directly, so a missing or corrupt one is reported and walked around: the
+//! rest of history is still scanned.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use git2::{ObjectType, Oid, Repository, Sort};
+use git2::{ObjectType, Odb, Oid, Repository, Sort};
 
 use super::attribution::record_message;
-use super::objects::scan_blobs;
+use super::commits::{CommitGraph, read_commit, shallow_boundary};
+use super::objects::{raw_message, scan_blobs};
 use super::refs::ref_tips;
-use super::tree::{TreeCache, parse_entries};
+use super::tree::{TreeCache, introduced_blobs, parse_entries};
 use super::{BlobScan, GitError, GitOptions};
 use crate::scan::Scanner;
+
+pub(super) fn note_submodules(scanner: &Scanner) {
+    scanner
+        .diagnostics
+        .note("submodules are not entered: scan each submodule's repository on its own");
+}
 
 /// Every blob reachable from the selected refs, scanned once; commit messages on the way.
 pub(super) fn scan_reachable(
@@ -23,32 +32,31 @@ pub(super) fn scan_reachable(
 ) -> Result<BlobScan, GitError> {
     let diag = scanner.diagnostics;
     let tips = ref_tips(scanner, repo, opts)?;
-    let mut walk = repo.revwalk()?;
-    for t in &tips {
-        walk.push(*t)?;
-    }
+    let shallow = shallow_boundary(repo);
     let odb = repo.odb()?;
     let cache = TreeCache::new();
+    let mut graph = CommitGraph::default();
+    let mut unreadable: HashSet<Oid> = HashSet::new();
     let mut seen_trees = HashSet::new();
     let mut blobs = HashSet::new();
     let mut gitlinks = 0usize;
-    for oid in walk {
-        let commit = match oid.and_then(|o| repo.find_commit(o)) {
-            Ok(c) => c,
-            Err(e) => {
-                diag.problem("(history)", e.message().to_string());
-                continue;
-            }
+    let mut pending = tips.clone();
+    while let Some(id) = pending.pop() {
+        if graph.nodes.contains_key(&id) || !unreadable.insert(id) {
+            continue;
+        }
+        let Some((mut node, raw)) = read_commit(scanner, &odb, id) else {
+            continue;
         };
-        record_message(
-            scanner,
-            repo,
-            "commit-message",
-            commit.id(),
-            commit.message_bytes(),
-        );
-        let mut stack = vec![commit.tree_id()];
-        while let Some(t) = stack.pop() {
+        unreadable.remove(&id);
+        record_message(scanner, repo, "commit-message", id, raw_message(raw.data()));
+        if shallow.contains(&id) {
+            node.parents.clear();
+        }
+        pending.extend(node.parents.iter().copied());
+        let mut trees = vec![node.tree];
+        graph.nodes.insert(id, node);
+        while let Some(t) = trees.pop() {
             if !seen_trees.insert(t) {
                 continue;
             }
@@ -56,12 +64,13 @@ pub(super) fn scan_reachable(
                 Ok(o) => o,
                 Err(e) => {
                     diag.problem(format!("tree {t}"), e.message().to_string());
+                    unreadable.insert(t);
                     continue;
                 }
             };
             cache.keep(t, obj.data());
             let parsed = parse_entries(obj.data(), |_, id, kind| match kind {
-                ObjectType::Tree => stack.push(id),
+                ObjectType::Tree => trees.push(id),
                 ObjectType::Blob => {
                     blobs.insert(id);
                 }
@@ -69,6 +78,7 @@ pub(super) fn scan_reachable(
             });
             if let Err(e) = parsed {
                 diag.problem(format!("tree {t}"), e.to_string());
+                unreadable.insert(t);
             }
         }
     }
@@ -79,92 +89,139 @@ pub(super) fn scan_reachable(
     Ok(BlobScan {
         hits_by_blob,
         attribution_tips: tips,
+        graph,
         introduced_by: None,
         trees: cache.into_map(),
+        unreadable,
     })
 }
 
-fn note_submodules(scanner: &Scanner) {
-    scanner
-        .diagnostics
-        .note("submodules are not entered: scan each submodule's repository on its own");
+/// The commits of `A..B`, parents before children. libgit2's revision walk first (it stops
+/// early on a long history); when it meets a missing or corrupt commit, the commits are read
+/// one by one instead and every one that cannot be read is reported.
+fn range_commits(
+    scanner: &Scanner,
+    repo: &Repository,
+    odb: &Odb,
+    range: &str,
+    unreadable: &mut HashSet<Oid>,
+) -> Result<Vec<Oid>, GitError> {
+    let bad = |e: git2::Error| GitError::Revision {
+        rev: range.to_string(),
+        message: e.message().to_string(),
+    };
+    let spec = repo.revparse(range).map_err(bad)?;
+    let (Some(from), Some(to)) = (spec.from(), spec.to()) else {
+        return Err(GitError::Revision {
+            rev: range.to_string(),
+            message: "expected a range A..B".to_string(),
+        });
+    };
+    let (from, to) = (from.id(), to.id());
+    let fast = (|| -> Result<Vec<Oid>, git2::Error> {
+        let mut walk = repo.revwalk()?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+        walk.push(to)?;
+        walk.hide(from)?;
+        walk.collect()
+    })();
+    if let Ok(commits) = fast {
+        return Ok(commits);
+    }
+    let shallow = shallow_boundary(repo);
+    let mut ancestors = |tips: Vec<Oid>, stop: &HashSet<Oid>| {
+        let mut graph = CommitGraph::default();
+        let mut pending = tips;
+        while let Some(id) = pending.pop() {
+            if stop.contains(&id) || graph.nodes.contains_key(&id) || unreadable.contains(&id) {
+                continue;
+            }
+            match read_commit(scanner, odb, id) {
+                Some((mut node, _)) => {
+                    if shallow.contains(&id) {
+                        node.parents.clear();
+                    }
+                    pending.extend(node.parents.iter().copied());
+                    graph.nodes.insert(id, node);
+                }
+                None => {
+                    unreadable.insert(id);
+                }
+            }
+        }
+        graph
+    };
+    let base: HashSet<Oid> = ancestors(vec![from], &HashSet::new())
+        .nodes
+        .into_keys()
+        .collect();
+    let range_graph = ancestors(vec![to], &base);
+    Ok(range_graph.oldest_first(&[to]))
 }
 
-/// Only what the commits of `A..B` introduced: each commit's diff against its first parent.
+/// Only what the commits of `A..B` introduced: each commit's tree against its first parent's.
 pub(super) fn scan_range(
     scanner: &Scanner,
     repo: &Repository,
     git_dir: &Path,
     range: &str,
 ) -> Result<BlobScan, GitError> {
-    let bad = |e: git2::Error| GitError::Revision {
-        rev: range.to_string(),
-        message: e.message().to_string(),
-    };
-    let mut walk = repo.revwalk()?;
-    walk.push_range(range).map_err(bad)?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    let odb = repo.odb()?;
+    let shallow = shallow_boundary(repo);
+    let mut unreadable = HashSet::new();
+    let commits = range_commits(scanner, repo, &odb, range, &mut unreadable)?;
     let mut introduced_by: HashMap<(Oid, String), Oid> = HashMap::new();
     let mut blobs = HashSet::new();
-    let mut commits = Vec::new();
-    for oid in walk {
-        // A missing or corrupt object is reported with its id; the other commits go on.
-        let commit = match oid.and_then(|o| repo.find_commit(o)) {
-            Ok(c) => c,
-            Err(e) => {
-                scanner
-                    .diagnostics
-                    .problem("(history)", e.message().to_string());
-                continue;
-            }
-        };
-        commits.push(commit.id());
-        record_message(
-            scanner,
-            repo,
-            "commit-message",
-            commit.id(),
-            commit.message_bytes(),
-        );
-        let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
-        let diff = commit
-            .tree()
-            .and_then(|tree| repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None));
-        let diff = match diff {
-            Ok(d) => d,
-            Err(e) => {
-                scanner
-                    .diagnostics
-                    .problem(format!("commit {}", commit.id()), e.message().to_string());
-                continue;
-            }
-        };
-        for delta in diff.deltas() {
-            let new = delta.new_file();
-            if new.id().is_zero()
-                || !matches!(
-                    delta.status(),
-                    git2::Delta::Added
-                        | git2::Delta::Modified
-                        | git2::Delta::Renamed
-                        | git2::Delta::Copied
-                        | git2::Delta::Typechange
-                )
-            {
-                continue;
-            }
-            let Some(path) = new.path() else { continue };
-            blobs.insert(new.id());
-            introduced_by
-                .entry((new.id(), path.to_string_lossy().into_owned()))
-                .or_insert(commit.id());
+    let mut gitlinks = 0usize;
+    for id in commits {
+        if unreadable.contains(&id) {
+            continue;
         }
+        let Some((node, raw)) = read_commit(scanner, &odb, id) else {
+            unreadable.insert(id);
+            continue;
+        };
+        record_message(scanner, repo, "commit-message", id, raw_message(raw.data()));
+        // A first parent that cannot be read is reported once, and everything in this
+        // commit's tree counts as new.
+        let parent_tree = match node.parents.first() {
+            Some(&p) if !shallow.contains(&id) && !unreadable.contains(&p) => {
+                match read_commit(scanner, &odb, p) {
+                    Some((parent, _)) => Some(parent.tree),
+                    None => {
+                        unreadable.insert(p);
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        introduced_blobs(
+            &odb,
+            parent_tree,
+            node.tree,
+            &mut |blob, path| {
+                blobs.insert(blob);
+                introduced_by.entry((blob, path)).or_insert(id);
+            },
+            &mut || gitlinks += 1,
+            &mut |tree, message| {
+                scanner
+                    .diagnostics
+                    .problem(format!("commit {id}: tree {tree}"), message)
+            },
+        );
+    }
+    if gitlinks > 0 {
+        note_submodules(scanner);
     }
     let hits_by_blob = scan_blobs(scanner, git_dir, blobs.into_iter().collect());
     Ok(BlobScan {
         hits_by_blob,
-        attribution_tips: commits,
+        attribution_tips: Vec::new(),
+        graph: CommitGraph::default(),
         introduced_by: Some(introduced_by),
         trees: HashMap::new(),
+        unreadable: HashSet::new(),
     })
 }
