@@ -379,6 +379,10 @@ pub struct OutputArgs {
     /// Colour in text output (auto: on a terminal, unless NO_COLOR is set)
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
     pub color: ColorChoice,
+    /// List at most N locations per secret (the first ones); every location is still counted
+    #[arg(long, value_name = "N", default_value_t = crate::finding::DEFAULT_MAX_LOCATIONS,
+          value_parser = parse_max_locations)]
+    pub max_locations: usize,
 }
 
 #[derive(Debug, Args)]
@@ -393,6 +397,13 @@ pub struct RulesArgs {
 
 fn parse_kind(s: &str) -> Result<crate::rules::TokenKind, String> {
     s.parse()
+}
+
+fn parse_max_locations(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("expected a whole number, 1 or more".into()),
+    }
 }
 
 fn parse_confidence(s: &str) -> Result<Confidence, String> {

@@ -168,20 +168,52 @@ pub struct Finding {
     pub kind: TokenKind,
     pub confidence: Confidence,
     pub checksum: Checksum,
+    /// The first locations (in location order), at most the collector's `max_locations`.
     pub locations: Vec<Location>,
+    /// Every distinct location the secret was seen at, kept or not.
+    pub location_count: u64,
     /// Set by `--verify` (and before revoking).
     pub verification: Option<Verification>,
     /// Set by `--revoke`.
     pub revocation: Option<Revocation>,
 }
 
-/// Gathers hits from any number of sources and threads (behind a lock) into findings.
-#[derive(Default)]
+/// How many locations of one secret are kept by default (`--max-locations`).
+pub const DEFAULT_MAX_LOCATIONS: usize = 100;
+
+/// Gathers hits from any number of sources and threads (behind a lock) into findings. Memory
+/// stays bounded however often a secret repeats: each finding counts every location but keeps
+/// only the first `max_locations` (in location order, so the choice does not depend on which
+/// thread came first).
 pub struct Collector {
     by_secret: HashMap<Secret, Finding>,
+    max_locations: usize,
+}
+
+impl Default for Collector {
+    fn default() -> Self {
+        Collector::new(DEFAULT_MAX_LOCATIONS)
+    }
+}
+
+/// Sorts, drops repeats (uncounting them) and keeps the first `max`.
+fn trim_locations(f: &mut Finding, max: usize) {
+    f.locations.sort();
+    let before = f.locations.len();
+    f.locations.dedup();
+    f.location_count -= (before - f.locations.len()) as u64;
+    f.locations.truncate(max);
 }
 
 impl Collector {
+    /// Keeps at most `max_locations` (at least 1) locations per secret.
+    pub fn new(max_locations: usize) -> Collector {
+        Collector {
+            by_secret: HashMap::new(),
+            max_locations: max_locations.max(1),
+        }
+    }
+
     pub fn add(&mut self, hit: Hit, rule_id: &str, location: Location) {
         let secret = Secret::new(hit.secret);
         let finding = self
@@ -195,6 +227,7 @@ impl Collector {
                 confidence: hit.confidence,
                 checksum: hit.checksum,
                 locations: Vec::new(),
+                location_count: 0,
                 verification: None,
                 revocation: None,
             });
@@ -206,20 +239,26 @@ impl Collector {
             finding.checksum = hit.checksum;
         }
         finding.locations.push(location);
+        finding.location_count += 1;
+        // Trimming when twice the limit is reached keeps the work per location constant.
+        if finding.locations.len() >= 2 * self.max_locations {
+            trim_locations(finding, self.max_locations);
+        }
     }
 
     pub fn is_empty(&self) -> bool {
         self.by_secret.is_empty()
     }
 
-    /// Findings ordered by their first location, each with sorted, distinct locations.
+    /// Findings ordered by their first location, each with its first `max_locations` sorted,
+    /// distinct locations.
     pub fn finish(self) -> Vec<Finding> {
+        let max = self.max_locations;
         let mut out: Vec<Finding> = self
             .by_secret
             .into_values()
             .map(|mut f| {
-                f.locations.sort();
-                f.locations.dedup();
+                trim_locations(&mut f, max);
                 f
             })
             .collect();
@@ -243,5 +282,56 @@ mod tests {
         let short = Secret::new(b"abcdefgh".to_vec());
         assert_eq!(short.redacted(), "ab…");
         assert_eq!(s.fingerprint().len(), 64);
+    }
+
+    /// The documented contract (README, "Fingerprints of low-entropy values"): plain SHA-256
+    /// for every kind, so that baselines and allowlists match across machines; generic values'
+    /// fingerprints are therefore as sensitive as the values, which the README says.
+    #[test]
+    fn fingerprint_is_plain_sha256_for_every_kind() {
+        let s = Secret::new(b"hunter2".to_vec());
+        assert_eq!(
+            s.fingerprint(),
+            "f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7"
+        );
+    }
+
+    fn location(line: u64) -> Location {
+        Location {
+            source: SourceKind::Log,
+            path: "ci.log".into(),
+            line,
+            column: 1,
+            offset: line * 50,
+            decoded: Vec::new(),
+            git: None,
+            log: None,
+            inline_allow: false,
+        }
+    }
+
+    #[test]
+    fn a_secret_repeated_without_end_keeps_its_count_and_first_locations() {
+        let token = crate::template::Mint::new().token("ghp").unwrap();
+        let hay = format!("token {token}\n");
+        let hit = crate::matcher::Matcher::new(
+            crate::rules::builtin().unwrap(),
+            crate::matcher::MatcherOptions::default(),
+        )
+        .unwrap()
+        .scan(hay.as_bytes())
+        .remove(0);
+        let mut c = Collector::new(100);
+        // Arrival order is not location order (threads): the kept ones are still the first.
+        for line in (1..=200_000u64).rev() {
+            c.add(hit.clone(), "rule", location(line));
+            assert!(c.by_secret.values().all(|f| f.locations.len() < 200));
+        }
+        c.add(hit, "rule", location(7));
+        let f = c.finish().remove(0);
+        assert_eq!(f.location_count, 200_000);
+        assert_eq!(f.locations.len(), 100);
+        assert_eq!(f.locations[0].line, 1);
+        assert_eq!(f.locations[99].line, 100);
     }
 }

@@ -37,6 +37,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Keeps at most `n` locations per secret (`--max-locations`); every one is still counted.
+    pub fn with_max_locations(self, n: usize) -> Self {
+        Scanner {
+            collector: Mutex::new(Collector::new(n)),
+            ..self
+        }
+    }
+
     /// Scans one input and returns its hits without recording them, for sources that know
     /// their locations only later (git blobs are attributed to commits after the scan).
     /// `None` when the input looked binary and was skipped.

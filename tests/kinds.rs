@@ -150,3 +150,43 @@ fn placeholder_words_in_patrol_toml_never_hide_a_checksum_valid_token() {
     assert_eq!(code, 1, "{r}");
     assert_eq!(secrets(&r), vec![token]);
 }
+
+#[test]
+fn a_token_repeated_many_times_keeps_its_count_and_the_first_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = mint("ghp");
+    let line = format!("2025-04-07T12:57:33.2904078Z Using token {token}\n");
+    let log = write(dir.path(), "ci.log", line.repeat(20_000));
+    let log = log.to_str().unwrap();
+    let (r, code) = json_report(&["logs", log, "--max-locations", "10"]);
+    assert_eq!(code, 1);
+    let f = finding(&r, &token);
+    assert_eq!(f["location_count"], 20_000);
+    let lines: Vec<u64> = f["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, (1..=10).collect::<Vec<_>>());
+    assert_eq!(r["summary"]["locations"], 20_000);
+    let (r, _) = json_report(&["logs", log]);
+    assert_eq!(
+        finding(&r, &token)["locations"].as_array().unwrap().len(),
+        100
+    );
+
+    let out = patrol()
+        .args(["logs", log, "--max-locations", "3", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("and 19997 more locations (20000 in all"),
+        "{text}"
+    );
+    patrol()
+        .args(["logs", log, "--max-locations", "0"])
+        .assert()
+        .code(2);
+}

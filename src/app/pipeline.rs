@@ -38,7 +38,8 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
             .context("cannot start worker threads")?;
     }
     let diagnostics = Diagnostics::new(plan.console.clone()).redacting(plan.matcher.clone());
-    let scanner = Scanner::new(&plan.matcher, &diagnostics, DEFAULT_CHUNK, plan.skip_binary);
+    let scanner = Scanner::new(&plan.matcher, &diagnostics, DEFAULT_CHUNK, plan.skip_binary)
+        .with_max_locations(plan.output.max_locations);
     for source in sources {
         source.scan(&scanner)?;
     }

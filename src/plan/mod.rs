@@ -55,6 +55,8 @@ pub struct OutputPlan {
     pub exit_code: u8,
     pub quiet: bool,
     pub color: ColorChoice,
+    /// `--max-locations`: locations listed per secret.
+    pub max_locations: usize,
 }
 
 /// Everything one run needs, decided before anything is read.
@@ -139,6 +141,7 @@ pub fn lower(req: Request) -> Result<Plan, PlanError> {
             exit_code: req.output.exit_code,
             quiet: req.output.quiet,
             color: req.output.color,
+            max_locations: req.output.max_locations,
         },
         console: Arc::new(Console::new(req.output.quiet)),
     })

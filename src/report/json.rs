@@ -49,6 +49,8 @@ struct FindingOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     revocation: Option<&'a Revocation>,
     locations: &'a [Location],
+    /// Every location seen; `locations` lists the first `--max-locations` of them.
+    location_count: u64,
 }
 
 #[derive(Serialize)]
@@ -91,6 +93,7 @@ fn finding_out<'a>(f: &'a Finding, show: bool) -> FindingOut<'a> {
         verification: f.verification.as_ref(),
         revocation: f.revocation.as_ref(),
         locations: &f.locations,
+        location_count: f.location_count,
     }
 }
 
@@ -116,7 +119,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             .collect(),
         summary: Summary {
             findings: r.findings.len(),
-            locations: r.findings.iter().map(|f| f.locations.len()).sum(),
+            locations: r.findings.iter().map(|f| f.location_count as usize).sum(),
             stats: r.stats,
         },
         errors: r.problems,

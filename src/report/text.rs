@@ -67,6 +67,15 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                 via
             )?;
         }
+        let unlisted = f.location_count.saturating_sub(f.locations.len() as u64);
+        if unlisted > 0 {
+            writeln!(
+                out,
+                "    … and {unlisted} more location{} ({} in all; --max-locations lists more)",
+                plural(unlisted),
+                f.location_count
+            )?;
+        }
         writeln!(out)?;
     }
     for s in r.suppressed {
@@ -90,7 +99,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         return Ok(());
     }
     let s = r.stats;
-    let locations: usize = r.findings.iter().map(|f| f.locations.len()).sum();
+    let locations: usize = r.findings.iter().map(|f| f.location_count as usize).sum();
     let mut line = if r.findings.is_empty() {
         "no GitHub credentials found".to_string()
     } else {
