@@ -349,6 +349,10 @@ pub struct DetectArgs {
     /// Ignore inline allow comments (patrol:allow, gitleaks:allow, pragma: allowlist secret)
     #[arg(long)]
     pub no_inline_allow: bool,
+    /// Ignore the scanned repository's own configuration: patrol.toml, .patrolallow and
+    /// .patrolignore (--config still applies)
+    #[arg(long)]
+    pub no_repo_config: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -717,3 +717,109 @@ fn a_range_that_adds_a_submodule_does_not_read_it_as_a_blob() {
     let notes = r["summary"]["notes"].to_string();
     assert!(notes.contains("submodules are not entered"), "{notes}");
 }
+
+/// The SHA-256 fingerprint of `secret`, as reports and allowlists write it.
+fn fingerprint(secret: &str) -> String {
+    patrol::finding::Secret::new(secret.as_bytes().to_vec()).fingerprint()
+}
+
+#[test]
+fn a_range_cannot_switch_off_its_own_scan_with_repository_configuration() {
+    let dir = repo();
+    let d = dir.path();
+    let base = git(d, &["rev-parse", "HEAD"]);
+    let tok = mint("ghp");
+    let fp = fingerprint(&tok);
+    // The pull request adds a token and the configuration that would hide it.
+    write(
+        d,
+        "patrol.toml",
+        format!(
+            "exclude = [\"**\"]\ndisabled_rules = [\"github-classic-pat\"]\n\
+             placeholders = [\"ghp\", \"{}\"]\nallow = [\"{fp}\"]\n",
+            &tok[4..12]
+        ),
+    );
+    write(d, ".patrolallow", format!("{fp}\n"));
+    write(d, ".patrolignore", "*\n");
+    commit_file(d, "deploy.txt", &format!("{tok}\n"), "add deploy token");
+    // Today's work tree hides it from a whole-history scan: the configuration is the repo's own.
+    let (r, _) = git_report(d, &[]);
+    assert!(secrets(&r).is_empty(), "{r}");
+    for extra in [
+        vec!["--since", base.as_str()],
+        vec!["--range", &format!("{base}..HEAD")],
+    ] {
+        let (r, code, stderr) = git_run(d, &extra);
+        assert_eq!(secrets(&r), vec![tok.clone()], "{extra:?}: {stderr}");
+        assert_eq!(code, 1, "{stderr}");
+        let notes = r["summary"]["notes"].to_string();
+        for name in ["patrol.toml", ".patrolallow", ".patrolignore"] {
+            assert!(notes.contains(name), "{extra:?}: {notes}");
+        }
+        assert!(
+            notes.contains("repository configuration changed"),
+            "{notes}"
+        );
+    }
+}
+
+#[test]
+fn a_range_is_scanned_with_the_base_revisions_configuration() {
+    let dir = repo();
+    let d = dir.path();
+    let old = mint("ghp");
+    // The base allows one known token by fingerprint; the range adds it again elsewhere.
+    commit_file(
+        d,
+        ".patrolallow",
+        &format!("{}\n", fingerprint(&old)),
+        "allow a known test token",
+    );
+    let base = git(d, &["rev-parse", "HEAD"]);
+    let new = mint("gho");
+    commit_file(d, "a.txt", &format!("{old}\n{new}\n"), "tokens");
+    let (r, code, stderr) = git_run(d, &["--since", &base]);
+    assert_eq!(secrets(&r), vec![new], "{stderr}");
+    assert_eq!(code, 1);
+    assert!(
+        !r["summary"]["notes"]
+            .to_string()
+            .contains("repository configuration changed"),
+        "{r}"
+    );
+}
+
+#[test]
+fn no_repo_config_ignores_the_repositorys_own_configuration() {
+    let dir = repo();
+    let d = dir.path();
+    let tok = mint("ghp");
+    write(d, "patrol.toml", "exclude = [\"secret/**\"]\n");
+    write(d, ".patrolallow", format!("{}\n", fingerprint(&tok)));
+    write(d, ".patrolignore", "secret/\n");
+    commit_file(d, "secret/t.txt", &format!("{tok}\n"), "token and config");
+    let path = d.to_str().unwrap();
+    for cmd in [vec!["git", path], vec!["scan", path]] {
+        let (r, _) = json_report(&cmd);
+        assert!(secrets(&r).is_empty(), "{cmd:?} honours the config: {r}");
+        let mut with = cmd.clone();
+        with.push("--no-repo-config");
+        let (r, code) = json_report(&with);
+        assert_eq!(secrets(&r), vec![tok.clone()], "{with:?}");
+        assert_eq!(code, 1);
+    }
+    // staged: a new token in an allowed... file the configuration excludes.
+    let staged_tok = mint("gho");
+    write(d, ".patrolallow", format!("{}\n", fingerprint(&staged_tok)));
+    git(d, &["add", ".patrolallow"]);
+    git(d, &["commit", "-qm", "allow"]);
+    write(d, "secret/u.txt", format!("{staged_tok}\n"));
+    git(d, &["add", "secret/u.txt"]);
+    let (r, code) = json_report(&["staged", path]);
+    assert!(secrets(&r).is_empty(), "{r}");
+    assert_eq!(code, 0);
+    let (r, code) = json_report(&["staged", path, "--no-repo-config"]);
+    assert_eq!(secrets(&r), vec![staged_tok]);
+    assert_eq!(code, 1);
+}

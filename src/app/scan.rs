@@ -28,6 +28,7 @@ pub fn run(args: ScanArgs) -> Result<i32> {
             excludes,
             follow: args.walk.follow,
             max_file_size: args.walk.max_file_size,
+            no_repo_config: args.detect.no_repo_config,
         },
         archives: (!args.walk.no_archives).then_some(plan.archive_limits),
     };

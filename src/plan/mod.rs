@@ -94,7 +94,10 @@ pub struct Request<'a> {
 }
 
 /// Lowers a command's arguments and its repository configuration into a [`Plan`].
-pub fn lower(req: Request) -> Result<Plan, PlanError> {
+pub fn lower(mut req: Request) -> Result<Plan, PlanError> {
+    if req.detect.no_repo_config {
+        req.repo = RepoConfig::none();
+    }
     let config = match &req.detect.config {
         Some(path) => Config::load(path)?,
         None => match &req.repo.patrol_toml {

@@ -55,6 +55,23 @@ impl RepoConfig {
         }
     }
 
+    /// The files in the tree of a range's base revision (see [`git::config`]).
+    pub fn at_revision(base: &git::config::BaseConfig) -> RepoConfig {
+        let short = &base.base.to_string()[..12];
+        let [toml, allow, ignore] = git::config::REPO_CONFIG_FILES;
+        let text = |name: &str, bytes: &Option<Vec<u8>>| {
+            bytes.as_ref().map(|b| NamedText {
+                name: format!("{name} (as of {short})"),
+                text: String::from_utf8_lossy(b).into_owned(),
+            })
+        };
+        RepoConfig {
+            patrol_toml: text(toml, &base.patrol_toml),
+            allow: text(allow, &base.allow),
+            ignore: text(ignore, &base.ignore),
+        }
+    }
+
     /// The files at the top of directory `root`, when they exist.
     pub fn from_dir(root: &Path) -> Result<RepoConfig, RepoConfigError> {
         let toml = root.join(FILE_NAME);

@@ -26,6 +26,8 @@ pub struct WalkOptions {
     pub follow: bool,
     /// Skip files larger than this many bytes.
     pub max_file_size: Option<u64>,
+    /// Do not read `.patrolignore` files (`--no-repo-config`).
+    pub no_repo_config: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,8 +55,10 @@ fn walker(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkBuilder, WalkErro
         .ignore(opts.gitignore)
         .parents(opts.gitignore)
         .require_git(false)
-        .follow_links(opts.follow)
-        .add_custom_ignore_filename(IGNORE_FILE);
+        .follow_links(opts.follow);
+    if !opts.no_repo_config {
+        b.add_custom_ignore_filename(IGNORE_FILE);
+    }
     // --exclude globs are gitignore lines relative to each root they are given for.
     let excludes: Vec<(PathBuf, Gitignore)> = roots
         .iter()

@@ -8,10 +8,12 @@
 //! - [`walk`]: the commits, trees and blobs reachable from them, or what a range introduced;
 //! - [`objects`]: reading objects in parallel in pack order ([`packidx`]) and scanning blobs;
 //! - [`attribution`]: which commit introduced each blob with hits, at which path;
-//! - [`tree`]: the raw tree parser and the tree cache the attribution walk reuses.
+//! - [`tree`]: the raw tree parser and the tree cache the attribution walk reuses;
+//! - [`config`]: repository configuration as of a range's base revision.
 
 mod attribution;
 mod commits;
+pub mod config;
 mod objects;
 mod packidx;
 mod refs;

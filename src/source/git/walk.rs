@@ -11,6 +11,7 @@ use git2::{ObjectType, Odb, Oid, Repository, Sort};
 
 use super::attribution::record_message;
 use super::commits::{CommitGraph, read_commit, shallow_boundary};
+use super::config::{config_change_notice, config_files_changed, resolve_range};
 use super::objects::{raw_message, scan_blobs};
 use super::refs::ref_tips;
 use super::tree::{TreeCache, introduced_blobs, parse_entries};
@@ -106,18 +107,7 @@ fn range_commits(
     range: &str,
     unreadable: &mut HashSet<Oid>,
 ) -> Result<Vec<Oid>, GitError> {
-    let bad = |e: git2::Error| GitError::Revision {
-        rev: range.to_string(),
-        message: e.message().to_string(),
-    };
-    let spec = repo.revparse(range).map_err(bad)?;
-    let (Some(from), Some(to)) = (spec.from(), spec.to()) else {
-        return Err(GitError::Revision {
-            rev: range.to_string(),
-            message: "expected a range A..B".to_string(),
-        });
-    };
-    let (from, to) = (from.id(), to.id());
+    let (from, to) = resolve_range(repo, range)?;
     let fast = (|| -> Result<Vec<Oid>, git2::Error> {
         let mut walk = repo.revwalk()?;
         walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
@@ -159,6 +149,23 @@ fn range_commits(
     Ok(range_graph.oldest_first(&[to]))
 }
 
+/// Notes the repository configuration files that the range changes (their version in the range
+/// is not used: see [`super::config`]).
+fn note_config_changes(scanner: &Scanner, repo: &Repository, range: &str) {
+    let changed =
+        resolve_range(repo, range).and_then(|(base, tip)| config_files_changed(repo, base, tip));
+    match changed {
+        Ok(changed) => {
+            if let Some(notice) = config_change_notice(&changed) {
+                scanner.diagnostics.note(&notice);
+            }
+        }
+        Err(e) => scanner
+            .diagnostics
+            .problem("(repository configuration)", e.to_string()),
+    }
+}
+
 /// Only what the commits of `A..B` introduced: each commit's tree against its first parent's.
 pub(super) fn scan_range(
     scanner: &Scanner,
@@ -170,6 +177,7 @@ pub(super) fn scan_range(
     let shallow = shallow_boundary(repo);
     let mut unreadable = HashSet::new();
     let commits = range_commits(scanner, repo, &odb, range, &mut unreadable)?;
+    note_config_changes(scanner, repo, range);
     let mut introduced_by: HashMap<(Oid, String), Oid> = HashMap::new();
     let mut blobs = HashSet::new();
     let mut gitlinks = 0usize;
