@@ -113,12 +113,7 @@ impl Matcher {
         let mut lo = lit_start.saturating_sub(before);
         let mut hi = lit_end.saturating_add(after).min(hay.len());
         if !cr.rule.multiline {
-            if let Some(i) = memchr::memrchr(b'\n', &hay[lo..lit_start]) {
-                lo += i + 1;
-            }
-            if let Some(i) = memchr::memchr(b'\n', &hay[lit_start..hi]) {
-                hi = lit_start + i;
-            }
+            (lo, hi) = super::line::clip_to_line(hay, lit_start, lo, hi);
         }
         // Terminal colour codes can sit inside a token (CI logs): match on a copy of this
         // window without them, mapping offsets back. Windows without ESC are used as they are.

@@ -180,11 +180,8 @@ pub fn decode(hay: &[u8], pos: usize, trigger: &Trigger) -> Option<Decoded> {
 }
 
 fn line_window(hay: &[u8], pos: usize, before: usize, after: usize) -> (usize, usize) {
-    let lo = pos.saturating_sub(before);
     let hi = (pos + after).min(hay.len());
-    let start = memchr::memrchr(b'\n', &hay[lo..pos]).map_or(lo, |i| lo + i + 1);
-    let end = memchr::memchr(b'\n', &hay[pos..hi]).map_or(hi, |i| pos + i);
-    (start, end)
+    super::line::clip_to_line(hay, pos, pos.saturating_sub(before), hi)
 }
 
 fn decode_base64(hay: &[u8], pos: usize, trigger: &Trigger) -> Option<Decoded> {

@@ -8,6 +8,7 @@ pub mod checksum;
 mod confirm;
 pub mod decode;
 mod examples;
+pub mod line;
 pub mod placeholder;
 #[cfg(test)]
 mod tests;

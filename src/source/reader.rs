@@ -57,8 +57,7 @@ const MARKER_REACH: usize = 4096;
 fn has_marker(buf: &[u8], line_start: Option<usize>, at: usize) -> bool {
     let lo = line_start.unwrap_or(0).max(at.saturating_sub(MARKER_REACH));
     let hi = (at + MARKER_REACH).min(buf.len());
-    let end = memchr::memchr(b'\n', &buf[at..hi]).map_or(hi, |i| at + i);
-    let start = memchr::memrchr(b'\n', &buf[lo..at]).map_or(lo, |i| lo + i + 1);
+    let (start, end) = crate::matcher::line::clip_to_line(buf, at, lo, hi);
     let line = &buf[start..end];
     INLINE_MARKERS
         .iter()
