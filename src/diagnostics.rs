@@ -26,6 +26,8 @@ pub struct Stats {
     pub bytes: u64,
     pub skipped_binary: u64,
     pub skipped_large: u64,
+    /// FIFOs, sockets and devices met in a walk: never opened.
+    pub skipped_special: u64,
     pub errors: u64,
     pub elapsed_ms: u64,
     /// Findings not reported: allowlisted, excluded, inline-allowed, or in the baseline.
@@ -48,6 +50,7 @@ pub struct Diagnostics {
     bytes: AtomicU64,
     skipped_binary: AtomicU64,
     skipped_large: AtomicU64,
+    skipped_special: AtomicU64,
     found: AtomicU64,
     /// The bar counts units (such as workflow runs) rather than files.
     units: std::sync::atomic::AtomicBool,
@@ -69,6 +72,7 @@ impl Diagnostics {
             bytes: AtomicU64::new(0),
             skipped_binary: AtomicU64::new(0),
             skipped_large: AtomicU64::new(0),
+            skipped_special: AtomicU64::new(0),
             found: AtomicU64::new(0),
             units: std::sync::atomic::AtomicBool::new(false),
             progress,
@@ -177,6 +181,11 @@ impl Diagnostics {
         self.skipped_large.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A FIFO, socket or device met in a walk, skipped without being opened.
+    pub fn skipped_special(&self) {
+        self.skipped_special.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Stops the progress bar and returns the counters and problems.
     pub fn finish(self) -> (Stats, Vec<Problem>) {
         self.console.finish_progress();
@@ -190,6 +199,7 @@ impl Diagnostics {
             bytes: self.bytes.into_inner(),
             skipped_binary: self.skipped_binary.into_inner(),
             skipped_large: self.skipped_large.into_inner(),
+            skipped_special: self.skipped_special.into_inner(),
             errors: problems.len() as u64,
             elapsed_ms: self.started.elapsed().as_millis() as u64,
             suppressed: 0,

@@ -9,8 +9,13 @@ use crate::finding::{Collector, Finding, Location, SourceKind};
 use crate::matcher::{Hit, Matcher};
 use crate::source::reader::{self, Chunking, Located, Outcome};
 
-/// Files at least this big are memory-mapped (when they fit in one chunk).
-const MAP_MIN: u64 = 1 << 20;
+/// Files at least this big are read whole into a reused buffer (when they fit in one chunk).
+const WHOLE_MIN: u64 = 1 << 20;
+
+thread_local! {
+    /// Each worker's buffer for whole files: allocated once, at most one chunk.
+    static WHOLE_FILE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 pub struct Scanner<'a> {
     pub matcher: &'a Matcher,
@@ -79,39 +84,48 @@ impl<'a> Scanner<'a> {
         self.tally(outcome, hits)
     }
 
-    /// Scans a file: memory-mapped when it fits in one chunk and is big enough for mapping to
-    /// beat a copy, streamed otherwise (bounded memory for files of any size).
+    /// Scans a regular file of `len` bytes: read whole into this thread's reused buffer when
+    /// it fits in one chunk and is big enough for that to beat the chunked reader's copy,
+    /// streamed otherwise (bounded memory for files of any size). Files are never
+    /// memory-mapped: a file truncated meanwhile (a live log, `copytruncate`) would kill the
+    /// process with SIGBUS; read, it is scanned as far as it still goes.
     pub fn scan_file_only(
         &self,
         path: &str,
-        file: std::fs::File,
+        mut file: std::fs::File,
         len: u64,
     ) -> Option<Vec<Located>> {
-        if (MAP_MIN..=self.chunking.size as u64).contains(&len) {
-            if self.sniffs_binary(&file) {
-                self.diagnostics.skipped_binary();
-                return None;
-            }
-            // SAFETY: the map is read-only and dropped before returning; a file truncated
-            // meanwhile by another process is the one hazard, as for every mmap reader.
-            if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
-                return self.scan_only_bytes(&map);
-            }
+        if !(WHOLE_MIN..=self.chunking.size as u64).contains(&len) {
+            return self.scan_only(path, file, Some(len));
         }
-        self.scan_only(path, file, Some(len))
-    }
-
-    /// Reads the first bytes of `file` (at its current position, then rewinds) to tell binary
-    /// from text before mapping it.
-    fn sniffs_binary(&self, mut file: &std::fs::File) -> bool {
-        use std::io::Seek;
-        if !self.skip_binary {
-            return false;
-        }
-        let mut head = [0u8; 8192];
-        let n = file.read(&mut head).unwrap_or(0);
-        let _ = file.rewind();
-        reader::looks_binary(&head[..n])
+        WHOLE_FILE.with_borrow_mut(|buf| {
+            buf.clear();
+            // Sniff before reading the rest: a large binary costs one small read.
+            let head = (&mut file).take(reader::SNIFF as u64).read_to_end(buf);
+            let rest = head.and_then(|_| {
+                if self.skip_binary && reader::looks_binary(buf) {
+                    return Ok(false);
+                }
+                (&mut file)
+                    .take(len.saturating_sub(buf.len() as u64))
+                    .read_to_end(buf)
+                    .map(|_| true)
+            });
+            match rest {
+                Ok(true) => self.scan_only_bytes(buf),
+                Ok(false) => {
+                    self.diagnostics.skipped_binary();
+                    None
+                }
+                Err(e) => {
+                    // Scan what was read, like the chunked reader does.
+                    self.diagnostics.problem(path, format!("read error: {e}"));
+                    let mut hits = Vec::new();
+                    reader::scan_slice(self.matcher, buf, false, |l| hits.push(l));
+                    Some(hits)
+                }
+            }
+        })
     }
 
     /// Counts a scanned or skipped input; the hits of a scanned one.

@@ -222,3 +222,42 @@ fn logs_from_stdin_and_a_usage_error_without_inputs() {
     assert_eq!(line["secret"], tok.as_str());
     patrol().arg("logs").assert().code(2);
 }
+
+/// `patrol logs` skips a FIFO met in a directory (counted, never opened) and reads one named on
+/// the command line, as `patrol logs <(kubectl logs …)` passes.
+#[cfg(unix)]
+#[test]
+fn fifos_are_skipped_in_a_walk_and_read_when_named() {
+    use std::os::unix::ffi::OsStrExt;
+    let mkfifo = |p: &std::path::Path| {
+        let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("ghp");
+    write(dir.path(), "logs/job.txt", log_text(&tok));
+    mkfifo(&dir.path().join("logs/live.txt"));
+    let named = dir.path().join("named");
+    mkfifo(&named);
+    let streamed = mint("ghu");
+    let writer = {
+        let (named, text) = (named.clone(), log_text(&streamed));
+        std::thread::spawn(move || std::fs::write(named, text))
+    };
+    let out = patrol()
+        .args(["logs", "-f", "json", "--show-secrets"])
+        .arg(dir.path().join("logs"))
+        .arg(&named)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("patrol finished in time");
+    writer.join().unwrap().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut found = secrets(&r);
+    found.sort();
+    let mut want = vec![tok, streamed];
+    want.sort();
+    assert_eq!(found, want);
+    assert_eq!(r["summary"]["skipped_special"], 1);
+}

@@ -435,3 +435,109 @@ counter_examples = ["ACMEKEY-short"]
         .code(2)
         .stderr(predicate::str::contains("bad.toml"));
 }
+
+/// Makes a FIFO at `path`.
+#[cfg(unix)]
+fn mkfifo(path: &std::path::Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+/// Runs `patrol ARGS -f json --show-secrets`, failing (not hanging) after a minute.
+fn json_report_in_time(args: &[&str]) -> (serde_json::Value, i32) {
+    let out = patrol()
+        .args(args)
+        .args(["-f", "json", "--show-secrets"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("patrol finished in time");
+    assert!(
+        out.status.code().is_some(),
+        "patrol was killed by a signal: {:?}",
+        out.status
+    );
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (v, out.status.code().unwrap_or(-1))
+}
+
+/// `patrol scan` on a tree with a FIFO, a symlink to `/dev/zero`, and files truncated while
+/// they are scanned finishes, finds the other tokens, and exits 1. FIFOs and devices are
+/// skipped without being opened, and counted.
+#[cfg(unix)]
+#[test]
+fn fifos_devices_and_files_truncated_during_the_scan_do_not_stop_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("ghp");
+    write(dir.path(), "a.env", format!("GH_TOKEN={tok}\n"));
+    mkfifo(&dir.path().join("pipe"));
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero")).unwrap();
+    // Files in the size range that used to be memory-mapped, cut short and grown back over and
+    // over while patrol reads them: the text before the cut holds a token.
+    let mut live = Vec::new();
+    let mut live_tokens = Vec::new();
+    for i in 0..4 {
+        let t = mint("gho");
+        let head = format!("{}token={t}\n", "log line\n".repeat(1000));
+        let p = write(dir.path(), &format!("live-{i}.log"), &head);
+        let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        f.set_len(4 << 20).unwrap();
+        live.push((f, head.len() as u64));
+        live_tokens.push(t);
+    }
+    let stop = AtomicBool::new(false);
+    /// Stops the truncating thread however the scope ends (a failed run panics).
+    struct Stop<'a>(&'a AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let (with_follow, without) = std::thread::scope(|s| {
+        let _stop = Stop(&stop);
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                for (f, head) in &live {
+                    let _ = f.set_len(*head);
+                    let _ = f.set_len(4 << 20);
+                }
+            }
+        });
+        let path = dir.path().to_str().unwrap();
+        let without = json_report_in_time(&["scan", path]);
+        let with_follow = json_report_in_time(&["scan", "--follow", path]);
+        (with_follow, without)
+    });
+    for (r, code) in [&without, &with_follow] {
+        assert_eq!(*code, 1, "{r}");
+        let found = secrets(r);
+        assert!(found.contains(&tok), "{found:?}");
+        for t in &live_tokens {
+            assert!(found.contains(t), "a truncated file's token is missing");
+        }
+    }
+    // The FIFO; with --follow, /dev/zero too.
+    assert_eq!(without.0["summary"]["skipped_special"], 1);
+    assert_eq!(with_follow.0["summary"]["skipped_special"], 2);
+}
+
+/// A FIFO named on the command line is read as a stream (`patrol scan <(cmd)`).
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_on_the_command_line_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    mkfifo(&fifo);
+    let tok = mint("ghp");
+    let writer = {
+        let (fifo, tok) = (fifo.clone(), tok.clone());
+        std::thread::spawn(move || std::fs::write(fifo, format!("x {tok}\n")))
+    };
+    let (r, code) = json_report_in_time(&["scan", fifo.to_str().unwrap()]);
+    writer.join().unwrap().unwrap();
+    assert_eq!(code, 1);
+    assert_eq!(secrets(&r), vec![tok]);
+    assert_eq!(r["summary"]["skipped_special"], 0);
+}

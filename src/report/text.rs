@@ -127,6 +127,12 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             s.skipped_large
         ));
     }
+    if s.skipped_special > 0 {
+        line.push_str(&format!(
+            "; {} FIFO/socket/device skipped",
+            s.skipped_special
+        ));
+    }
     if s.suppressed > 0 {
         line.push_str(&format!("; {} suppressed", s.suppressed));
         if s.baseline > 0 {

@@ -102,18 +102,25 @@ pub fn scan_paths(
     opts: &WalkOptions,
     archives: Option<&Archives>,
 ) -> Result<(), WalkError> {
-    for_each_file(scanner.diagnostics, roots, opts, |path| match archives {
-        Some(a) => scan_file_or_archive(scanner, a, path, opts),
-        None => scan_file(scanner, path, opts),
-    })
+    for_each_file(
+        scanner.diagnostics,
+        roots,
+        opts,
+        |path, named| match archives {
+            Some(a) => scan_file_or_archive(scanner, a, path, named, opts),
+            None => scan_file(scanner, path, named, opts),
+        },
+    )
 }
 
-/// Walks `roots` and calls `each` for every file, in parallel.
+/// Walks `roots` and calls `each` for every file to read, in parallel, with `named` true for a
+/// path given on the command line (read whatever it is: `patrol logs <(cmd)` passes a pipe).
+/// FIFOs, sockets and devices met while walking are counted as skipped, never opened.
 pub fn for_each_file(
     diag: &Diagnostics,
     roots: &[PathBuf],
     opts: &WalkOptions,
-    each: impl Fn(&Path) + Sync,
+    each: impl Fn(&Path, bool) + Sync,
 ) -> Result<(), WalkError> {
     if roots.is_empty() {
         return Ok(());
@@ -121,7 +128,7 @@ pub fn for_each_file(
     let walk = walker(roots, opts)?.build();
     // The walk runs on its own thread, in order (stable error output), and hands over files in
     // batches; rayon scans the batches in parallel as they come.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<PathBuf>>(64);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(PathBuf, bool)>>(64);
     std::thread::scope(|s| {
         s.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
@@ -137,12 +144,17 @@ pub fn for_each_file(
                 let Some(ft) = entry.file_type() else {
                     continue;
                 };
+                let named = entry.depth() == 0;
                 // A symlink named on the command line is followed; met while walking, only
-                // with --follow.
-                if ft.is_dir() || (ft.is_symlink() && entry.depth() > 0) {
+                // with --follow (then `ft` is its target's type).
+                if ft.is_dir() || (ft.is_symlink() && !named) {
                     continue;
                 }
-                batch.push(entry.into_path());
+                if !named && !ft.is_file() {
+                    diag.skipped_special();
+                    continue;
+                }
+                batch.push((entry.into_path(), named));
                 if batch.len() == BATCH && tx.send(std::mem::take(&mut batch)).is_err() {
                     return;
                 }
@@ -151,9 +163,38 @@ pub fn for_each_file(
         });
         rx.into_iter()
             .par_bridge()
-            .for_each(|batch| batch.iter().for_each(|path| each(path)));
+            .for_each(|batch| batch.iter().for_each(|(path, named)| each(path, *named)));
     });
     Ok(())
+}
+
+/// An input opened for reading.
+pub enum Opened {
+    /// A regular file and its length.
+    File(File, u64),
+    /// Anything else named on the command line (a pipe, a FIFO, a device): read as a stream.
+    Stream(File),
+    /// A FIFO, socket or device met in a walk (the walk saw a file; it was replaced since).
+    Special,
+}
+
+/// Opens `path` to read. A walked path is opened without blocking (a FIFO would wait for a
+/// writer forever) and must still be a regular file once open.
+pub fn open_input(path: &Path, named: bool) -> std::io::Result<Opened> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    if !named {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    Ok(match (meta.is_file(), named) {
+        (true, _) => Opened::File(file, meta.len()),
+        (false, true) => Opened::Stream(file),
+        (false, false) => Opened::Special,
+    })
 }
 
 /// How a path is shown: as walked, without a leading `./`.
@@ -164,10 +205,16 @@ pub fn shown(path: &Path) -> String {
         .to_string()
 }
 
-fn scan_file_or_archive(scanner: &Scanner, archives: &Archives, path: &Path, opts: &WalkOptions) {
+fn scan_file_or_archive(
+    scanner: &Scanner,
+    archives: &Archives,
+    path: &Path,
+    named: bool,
+    opts: &WalkOptions,
+) {
     let name = shown(path);
     let Some(kind) = archive::kind_of(&name) else {
-        return scan_file(scanner, path, opts);
+        return scan_file(scanner, path, named, opts);
     };
     if opts
         .max_file_size
@@ -180,22 +227,19 @@ fn scan_file_or_archive(scanner: &Scanner, archives: &Archives, path: &Path, opt
     });
 }
 
-fn scan_file(scanner: &Scanner, path: &Path, opts: &WalkOptions) {
+fn scan_file(scanner: &Scanner, path: &Path, named: bool, opts: &WalkOptions) {
     let diag = scanner.diagnostics;
     let shown = shown(path);
-    let file = match File::open(path) {
-        Ok(f) => f,
+    let hits = match open_input(path, named) {
         Err(e) => return diag.problem(shown, e.to_string()),
-    };
-    let len = match file.metadata() {
-        Ok(m) if !m.is_file() => return,
-        Ok(m) if opts.max_file_size.is_some_and(|max| m.len() > max) => {
+        Ok(Opened::Special) => return diag.skipped_special(),
+        Ok(Opened::File(_, len)) if opts.max_file_size.is_some_and(|max| len > max) => {
             return diag.skipped_large();
         }
-        Ok(m) => m.len(),
-        Err(e) => return diag.problem(shown, e.to_string()),
+        Ok(Opened::File(file, len)) => scanner.scan_file_only(&shown, file, len),
+        Ok(Opened::Stream(file)) => scanner.scan_only(&shown, file, None),
     };
-    if let Some(hits) = scanner.scan_file_only(&shown, file, len) {
+    if let Some(hits) = hits {
         scanner.record_all(SourceKind::File, &shown, hits);
     }
 }

@@ -15,7 +15,7 @@ use crate::github::Client;
 use crate::github::actions::{self, ActionsError, Run, RunFilter};
 use crate::scan::Scanner;
 use crate::source::archive::{self, Archives};
-use crate::source::files::{self, WalkError, WalkOptions};
+use crate::source::files::{self, Opened, WalkError, WalkOptions};
 use crate::source::reader::Located;
 
 /// Job and step names from a member path in GitHub's run-log layout.
@@ -171,11 +171,11 @@ pub fn scan_paths(
         scanner.diagnostics,
         roots,
         &WalkOptions::default(),
-        |path| scan_path(scanner, archives, path),
+        |path, named| scan_path(scanner, archives, path, named),
     )
 }
 
-fn scan_path(scanner: &Scanner, archives: &Archives, path: &Path) {
+fn scan_path(scanner: &Scanner, archives: &Archives, path: &Path, named: bool) {
     let shown = files::shown(path);
     let name = path
         .file_name()
@@ -192,12 +192,13 @@ fn scan_path(scanner: &Scanner, archives: &Archives, path: &Path) {
         });
         return;
     }
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
+    let hits = match files::open_input(path, named) {
         Err(e) => return scanner.diagnostics.problem(shown, e.to_string()),
+        Ok(Opened::Special) => return scanner.diagnostics.skipped_special(),
+        Ok(Opened::File(file, len)) => scanner.scan_file_only(&shown, file, len),
+        Ok(Opened::Stream(file)) => scanner.scan_only(&shown, file, None),
     };
-    let len = file.metadata().map_or(0, |m| m.len());
-    if let Some(hits) = scanner.scan_file_only(&shown, file, len) {
+    if let Some(hits) = hits {
         record(
             scanner,
             hits,

@@ -12,7 +12,7 @@ use crate::matcher::{Hit, Matcher};
 pub const DEFAULT_CHUNK: usize = 8 << 20;
 
 /// Bytes inspected to tell binary from text.
-const SNIFF: usize = 8192;
+pub const SNIFF: usize = 8192;
 
 /// A hit with its 1-based line and column and its absolute byte offset.
 pub struct Located {
