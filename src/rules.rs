@@ -223,7 +223,7 @@ pub mod bounds {
     pub const MAX_LITERAL: usize = 256;
     pub const MAX_LITERALS: usize = 16;
     /// Bytes on each side of a literal hit that the regex may see.
-    pub const MAX_WINDOW: usize = 4096;
+    pub const MAX_WINDOW: usize = 1024;
     /// Length of the regex's source text.
     pub const MAX_REGEX: usize = 8192;
     pub const MAX_ID: usize = 100;

@@ -23,6 +23,9 @@ pub(super) struct CompiledRule {
     secret_groups: OnceLock<Vec<usize>>,
     kind: Option<TokenKind>,
     checksum_failure: ChecksumFailure,
+    /// The longest text the regex can match, when it is bounded: a match that overlaps the
+    /// literal ends within this many bytes of it, so the window after it is cut there.
+    max_match: Option<usize>,
 }
 
 impl CompiledRule {
@@ -31,25 +34,26 @@ impl CompiledRule {
         let checksum_failure = rule
             .checksum_failure
             .unwrap_or_else(|| kind.map_or(ChecksumFailure::Drop, |k| k.info().checksum_failure));
+        // Parsing is cheap and catches most mistakes at once; built-in rules compile on first
+        // use, user rules now.
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(&rule.regex)
+            .map_err(|e| RuleError::Regex {
+                id: rule.id.clone(),
+                source: Box::new(regex::Error::Syntax(e.to_string())),
+            })?;
         let cr = CompiledRule {
             regex: OnceLock::new(),
             secret_groups: OnceLock::new(),
             kind,
             checksum_failure,
+            max_match: hir.properties().maximum_len(),
             rule,
         };
-        if cr.rule.builtin {
-            // Parsing is cheap and catches most mistakes at once; compiling waits.
-            regex_syntax::ParserBuilder::new()
-                .unicode(false)
-                .utf8(false)
-                .build()
-                .parse(&cr.rule.regex)
-                .map_err(|e| RuleError::Regex {
-                    id: cr.rule.id.clone(),
-                    source: Box::new(regex::Error::Syntax(e.to_string())),
-                })?;
-        } else {
+        if !cr.rule.builtin {
             cr.compile()?;
         }
         Ok(cr)
@@ -119,13 +123,21 @@ impl Matcher {
         // window without them, mapping offsets back. Windows without ESC are used as they are.
         let stripped = memchr::memchr(0x1B, &hay[lo..hi]).map(|_| strip_ansi(&hay[lo..hi], lo));
         let lit_len = lit_end - lit_start;
-        let (window, rel, map): (&[u8], usize, Option<&[usize]>) = match &stripped {
+        let (mut window, rel, map): (&[u8], usize, Option<&[usize]>) = match &stripped {
             Some((bytes, map)) => {
                 let rel = map.partition_point(|&o| o < lit_start);
                 (bytes, rel, Some(map))
             }
             None => (&hay[lo..hi], lit_start - lo, None),
         };
+        // A match that overlaps the literal starts before its end and is at most `max_match`
+        // long: text further on cannot change it, nor any assertion (`$`, `\b`) it holds, as
+        // every position such a match touches stays inside the window. Dense literals (a file
+        // repeating one prefix) then cost a short search each, not a whole window.
+        if let Some(len) = cr.max_match {
+            let end = rel.saturating_add(lit_len).saturating_add(len);
+            window = &window[..end.min(window.len())];
+        }
         for caps in cr.regex().captures_iter(window) {
             let Some(whole) = caps.get(0) else { continue };
             // The match must overlap the literal that was found.

@@ -225,3 +225,17 @@ fn user_examples_are_run_and_failures_do_not_echo_them() {
     );
     assert!(!msg.contains("aaaabbbb"), "{msg}");
 }
+
+#[test]
+fn dense_prefixes_are_cheap_and_change_nothing() {
+    let token = Mint::new().token("ghp").unwrap();
+    let prefix = TokenKind::ClassicPat.prefix();
+    let mut hay = prefix.repeat(20_000);
+    hay.push(' ');
+    hay.push_str(&token);
+    hay.push_str(&format!(" {token}9 {prefix}"));
+    let hits = builtin().scan(hay.as_bytes());
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].secret, token.as_bytes());
+    assert_eq!(hits[0].offset, prefix.len() * 20_000 + 1);
+}
