@@ -17,7 +17,8 @@ use crate::rules::Confidence;
 OAuth, GitHub App user, installation and refresh tokens; legacy tokens; and values assigned to \
 GitHub credential names) in files, git history and CI logs, and help put a leak right: verify, revoke, replace.\n\n\
 Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 usage or fatal error, 3 a live \
-secret was found (--verify), 4 a revocation failed."
+secret was found (--verify), 4 a revocation failed, 5 the scan was incomplete (an input could not \
+be read completely; findings codes take precedence; see --allow-incomplete)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -377,6 +378,9 @@ pub struct OutputArgs {
     /// Exit code when something is found
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub exit_code: u8,
+    /// Exit 0 rather than 5 when some input could not be read completely (it is still reported)
+    #[arg(long)]
+    pub allow_incomplete: bool,
     /// Print nothing but the report (no progress, summary or warnings on stderr)
     #[arg(long, short = 'q')]
     pub quiet: bool,

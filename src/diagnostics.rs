@@ -34,6 +34,9 @@ pub struct Stats {
     pub suppressed: u64,
     /// Of those, the ones in the `--baseline`.
     pub baseline: u64,
+    /// Some input could not be read completely (`errors` > 0): the scan did not look
+    /// everywhere it was asked to.
+    pub incomplete: bool,
     /// Facts about the run worth knowing (a shallow clone, submodules not entered, …).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -201,6 +204,7 @@ impl Diagnostics {
             skipped_large: self.skipped_large.into_inner(),
             skipped_special: self.skipped_special.into_inner(),
             errors: problems.len() as u64,
+            incomplete: !problems.is_empty(),
             elapsed_ms: self.started.elapsed().as_millis() as u64,
             suppressed: 0,
             baseline: 0,

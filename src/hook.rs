@@ -41,6 +41,7 @@ fn script(binary: &Path) -> String {
     format!(
         "#!/bin/sh\n{MARKER}: blocks commits that add GitHub credentials.\n\
          # Remove it with `patrol hook uninstall`.\n\
+         # Every non-zero exit blocks the commit: findings (1) and an incomplete scan (5) alike.\n\
          PATROL='{quoted}'\n\
          [ -x \"$PATROL\" ] || PATROL=patrol\n\
          exec \"$PATROL\" staged\n"

@@ -1,4 +1,5 @@
-//! `patrol baseline PATH…`: a `json` report without secrets; writing one never fails on findings.
+//! `patrol baseline PATH…`: a `json` report without secrets; writing one never fails on
+//! findings, only on an incomplete scan (exit 5).
 
 use anyhow::Result;
 
@@ -23,6 +24,10 @@ pub fn run(args: BaselineArgs) -> Result<i32> {
     };
     scan_args.paths = args.paths;
     scan_args.detect = args.detect;
-    super::scan::run(scan_args)?;
-    Ok(0)
+    // Findings never fail a baseline; an incomplete scan does (the baseline would miss what
+    // could not be read).
+    match super::scan::run(scan_args)? {
+        super::EXIT_INCOMPLETE => Ok(super::EXIT_INCOMPLETE),
+        _ => Ok(0),
+    }
 }

@@ -25,6 +25,8 @@ pub const EXIT_ERROR: i32 = 2;
 pub const EXIT_LIVE: i32 = 3;
 /// Exit code when a revocation failed.
 pub const EXIT_REVOKE_FAILED: i32 = 4;
+/// Exit code when some input could not be read completely and nothing else decided the code.
+pub const EXIT_INCOMPLETE: i32 = 5;
 
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {

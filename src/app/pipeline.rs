@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use super::{EXIT_LIVE, EXIT_REVOKE_FAILED};
+use super::{EXIT_INCOMPLETE, EXIT_LIVE, EXIT_REVOKE_FAILED};
 use crate::console::{self, Console};
 use crate::diagnostics::Diagnostics;
 use crate::finding::Finding;
@@ -66,16 +66,19 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
         show_secrets: plan.output.show_secrets,
         color: false,
         quiet: plan.output.quiet,
+        list_problems: plan.output.quiet || plan.output.path.is_some(),
     };
     write_report(report, &plan.output)?;
     let exit_code = if outcome.any_failed {
         EXIT_REVOKE_FAILED
     } else if outcome.any_live {
         EXIT_LIVE
-    } else if findings.is_empty() {
-        0
-    } else {
+    } else if !findings.is_empty() && plan.output.exit_code != 0 {
         i32::from(plan.output.exit_code)
+    } else if stats.incomplete && !plan.output.allow_incomplete {
+        EXIT_INCOMPLETE
+    } else {
+        0
     };
     Ok(Reported {
         exit_code,

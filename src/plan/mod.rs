@@ -53,6 +53,8 @@ pub struct OutputPlan {
     pub show_secrets: bool,
     /// The exit code when something is found.
     pub exit_code: u8,
+    /// Exit 0 rather than 5 after an incomplete scan.
+    pub allow_incomplete: bool,
     pub quiet: bool,
     pub color: ColorChoice,
     /// `--max-locations`: locations listed per secret.
@@ -142,6 +144,7 @@ pub fn lower(mut req: Request) -> Result<Plan, PlanError> {
             path: req.output.output.clone(),
             show_secrets: req.output.show_secrets,
             exit_code: req.output.exit_code,
+            allow_incomplete: req.output.allow_incomplete,
             quiet: req.output.quiet,
             color: req.output.color,
             max_locations: req.output.max_locations,

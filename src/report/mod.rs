@@ -37,6 +37,9 @@ pub struct Report<'a> {
     pub color: bool,
     /// `--quiet`: the text report is the findings alone, without the summary line.
     pub quiet: bool,
+    /// The text report lists the problems itself (they were not printed on stderr, or the
+    /// report goes to a file).
+    pub list_problems: bool,
 }
 
 impl Report<'_> {

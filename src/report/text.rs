@@ -95,6 +95,13 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !r.suppressed.is_empty() {
         writeln!(out)?;
     }
+    if r.list_problems && !r.problems.is_empty() {
+        writeln!(out, "not scanned completely:")?;
+        for p in r.problems {
+            writeln!(out, "    {}: {}", escape(&p.path), escape(&p.message))?;
+        }
+        writeln!(out)?;
+    }
     if r.quiet {
         return Ok(());
     }
@@ -140,8 +147,15 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     if s.errors > 0 {
+        let place = if r.list_problems {
+            "listed above"
+        } else {
+            "see above"
+        };
         line.push_str(&format!(
-            "; {} error{} (see above)",
+            "; {} error{} ({place}): INCOMPLETE, {} input{} not scanned completely",
+            s.errors,
+            plural(s.errors),
             s.errors,
             plural(s.errors)
         ));
