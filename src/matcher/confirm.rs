@@ -186,7 +186,9 @@ impl Matcher {
                     ChecksumFailure::Drop => return None,
                 },
                 (Some(Validator::Opaque), _) if is_opaque_credential(secret) => {
-                    let sure = matches!(kind, TokenKind::LegacyHex | TokenKind::LegacyInstallation);
+                    // A value whose shape names a kind in the registry (40 hex, a legacy
+                    // installation token) keeps the rule's confidence; anything else is less sure.
+                    let sure = kind != TokenKind::Generic;
                     (Checksum::None, if sure { base } else { base.lower() })
                 }
                 (None, None) if !placeholder::is_uniform(secret) => (Checksum::None, base),
