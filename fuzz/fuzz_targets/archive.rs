@@ -1,0 +1,63 @@
+//! The archive readers (zip, gzip, tar, tar.gz, nested) on arbitrary bytes, with small limits.
+//! The first byte picks the outer archive's name (and so its kind and, for `.gz`, the inner
+//! member's name); the rest is the archive.
+//!
+//! Properties: no panic, no hang, memory bounded (libFuzzer's `-rss_limit_mb`), and members
+//! never receive more decompressed bytes than the budget.
+
+#![no_main]
+
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use libfuzzer_sys::fuzz_target;
+use patrol::diagnostics::Diagnostics;
+use patrol::source::archive::{self, Archives, Limits};
+
+const NAMES: [&str; 8] = [
+    "f.zip",
+    "f.gz",
+    "f.tar",
+    "f.tgz",
+    "f.tar.gz",
+    "f.zip.gz",
+    "f.gz.gz",
+    "f.tar.gz.gz",
+];
+
+const LIMITS: Limits = Limits {
+    max_total: 4 << 20,
+    max_ratio: 100,
+    max_depth: 3,
+};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, bytes)) = data.split_first() else {
+        return;
+    };
+    let name = NAMES[usize::from(pick) % NAMES.len()];
+    let Some(kind) = archive::kind_of(name) else {
+        return;
+    };
+    let delivered = AtomicU64::new(0);
+    let member = |_shown: &str, _name: &str, r: &mut dyn Read, _size: Option<u64>| {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    delivered.fetch_add(n as u64, Ordering::Relaxed);
+                }
+            }
+        }
+    };
+    let diag = Diagnostics::silent();
+    Archives::new(LIMITS, &diag).scan_bytes(bytes.to_vec(), name, kind, &member);
+    let delivered = delivered.load(Ordering::Relaxed);
+    assert!(
+        delivered <= LIMITS.max_total,
+        "{delivered} bytes delivered, budget {}",
+        LIMITS.max_total
+    );
+    let _ = diag.finish();
+});

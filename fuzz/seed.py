@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Writes the fuzz targets' seed corpora to fuzz/seeds/TARGET and their dictionaries to
+fuzz/dict/TARGET.dict, from the repository's fixtures, rule files and small archives made here.
+
+Nothing here holds a checksum-valid token: fixtures keep their `{{ghp}}` templates (the matcher
+target fills them with minted tokens at run time) and archive members are the same templates.
+Usage: python3 fuzz/seed.py  (idempotent; seeds/ and dict/ are not committed)."""
+
+import gzip
+import io
+import os
+import subprocess
+import tarfile
+import tempfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+FUZZ = Path(__file__).resolve().parent
+ROOT = FUZZ.parent
+SEEDS = FUZZ / "seeds"
+DICT = FUZZ / "dict"
+MAX_SEED = 16 * 1024
+
+
+def write(target, name, data):
+    d = SEEDS / target
+    d.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    (d / name).write_bytes(data)
+
+
+def fixture_texts():
+    out = {}
+    for p in sorted((ROOT / "fixtures").rglob("*")):
+        if p.is_file() and p.stat().st_size <= MAX_SEED:
+            out[str(p.relative_to(ROOT / "fixtures")).replace("/", "_")] = p.read_bytes()
+    return out
+
+
+def rule_files():
+    return {p.name: p.read_text() for p in sorted((ROOT / "rules").glob("*.toml"))}
+
+
+def matcher_seeds(fixtures, rules):
+    for name, data in fixtures.items():
+        write("matcher", name, data)
+    n = 0
+    for text in rules.values():
+        for rule in tomllib.loads(text).get("rule", []):
+            for ex in rule.get("examples", []) + rule.get("counter_examples", []):
+                n += 1
+                write("matcher", f"example-{n}", ex)
+    write("matcher", "ansi", "2024-05-01T12:00:00.1234567Z echo \x1b[32m{{ghp}}\x1b[0m done\n")
+    write("matcher", "split-ansi", "export GH_TOKEN=\x1b[0m {{ghp}}\x1b[1;33m\x1b[0m\n")
+    write("matcher", "utf16", "{{utf16le:token={{ghp}}}}")
+    write("matcher", "nested", "{{base64:{{percent:{{jsonu:{{gho}}}}}}}}")
+    write("matcher", "bad", "{{ghp:bad}} {{github_pat:bad}} {{ghs_stateless}} {{v1}}")
+
+
+def zip_bytes(members, method=zipfile.ZIP_DEFLATED):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def tar_bytes(members, compress=False):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz" if compress else "w", format=tarfile.USTAR_FORMAT) as t:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 0
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def archive_seeds(fixtures):
+    # The first byte picks the outer name, as NAMES in fuzz_targets/archive.rs:
+    # 0 f.zip, 1 f.gz, 2 f.tar, 3 f.tgz, 4 f.tar.gz, 5 f.zip.gz, 6 f.gz.gz, 7 f.tar.gz.gz
+    small = {k: v for k, v in list(fixtures.items())[:4] if len(v) < 2048}
+    log = b"\xef\xbb\xbf2024-05-01T12:00:00.1234567Z GH_TOKEN={{ghp}}\r\n"
+    run_log = {"1_build.txt": log, "build/2_Run tests.txt": log, "build/3_Post.txt": b""}
+    seeds = {
+        "zip-deflate": (0, zip_bytes(small)),
+        "zip-stored": (0, zip_bytes(small, zipfile.ZIP_STORED)),
+        "zip-run-log": (0, zip_bytes(run_log)),
+        "zip-nested": (0, zip_bytes({"inner.zip": zip_bytes(run_log), "a.tar": tar_bytes(small)})),
+        "gz": (1, gzip.compress(log, mtime=0)),
+        "gz-multi": (1, gzip.compress(log, mtime=0) + gzip.compress(b"tail {{gho}}\n", mtime=0)),
+        "tar": (2, tar_bytes(small)),
+        "tgz": (3, tar_bytes(run_log, compress=True)),
+        "tar-gz-nested": (4, tar_bytes({"x.zip": zip_bytes(run_log), "y.gz": gzip.compress(log, mtime=0)}, compress=True)),
+        "zip-gz": (5, gzip.compress(zip_bytes(run_log), mtime=0)),
+        "gz-gz": (6, gzip.compress(gzip.compress(log, mtime=0), mtime=0)),
+        "tar-gz-gz": (7, gzip.compress(tar_bytes(run_log, compress=True), mtime=0)),
+        "empty-zip": (0, zip_bytes({})),
+    }
+    for name, (pick, data) in seeds.items():
+        write("archive", name, bytes([pick]) + data)
+
+
+def git(args, cwd, stdin=None):
+    return subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, check=True).stdout
+
+
+def git_tree_seeds():
+    with tempfile.TemporaryDirectory() as d:
+        git(["init", "-q", "."], d)
+        blob = git(["hash-object", "-w", "--stdin"], d, b"GH_TOKEN={{ghp}}\n").decode().strip()
+        sub = git(["mktree"], d, f"100644 blob {blob}\tinner.txt\n".encode()).decode().strip()
+        listing = (
+            f"100644 blob {blob}\t.env\n100755 blob {blob}\tdeploy.sh\n"
+            f"120000 blob {blob}\tlink\n040000 tree {sub}\tdir\n"
+            f"160000 commit {'0123456789abcdef' * 2}01234567\tsub\n100644 blob {blob}\tname with spaces ✓.txt\n"
+        )
+        tree = git(["mktree", "--missing"], d, listing.encode()).decode().strip()
+        write("git_tree", "tree", git(["cat-file", "tree", tree], d))
+        write("git_tree", "subtree", git(["cat-file", "tree", sub], d))
+    write("git_tree", "empty", b"")
+
+
+def log_name_seeds():
+    names = [
+        "1_build.txt", "build/2_Set up job.txt", "build/system.txt", "-1_x.txt", "a/b/c/12_step.txt",
+        "build (ubuntu, 3.12)/7_Run pytest.txt", "0_.txt", "_x.txt", "job/", "notes.md",
+        "\xef\xbb\xbf2024-05-01T12:00:00.1234567Z ##[group]Run actions/checkout@v4",
+        "2024-05-01T12:00:00Z x", "2024-13-99T99:99:99.0Z y",
+    ]
+    for i, n in enumerate(names):
+        write("log_name", f"n{i}", n)
+
+
+def config_seeds(rules):
+    readme = (ROOT / "README.md").read_text()
+    blocks = readme.split("```toml")[1:]
+    for i, b in enumerate(blocks):
+        write("config", f"readme-{i}", b.split("```")[0])
+    for name, text in rules.items():
+        write("config", name, text)
+    write("config", "window", "[[rule]]\nid = \"w\"\ndescription = \"d\"\nkind = \"auto\"\nconfidence = \"low\"\n"
+          "literals = [\"ab\"]\nregex = 'ab[0-9]+'\nwindow = [18446744073709551615, 1]\nencoded = true\n")
+    write("config", "bad-allow", "allow = [\"not a fingerprint\"]\nplaceholders = [\"ab\"]\nexclude = [\"[\"]\n")
+
+
+def dictionaries(rules):
+    DICT.mkdir(exist_ok=True)
+    def esc(s):
+        return "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "".join(f"\\x{b:02x}" for b in c.encode()) for c in s)
+    words = set()
+    for text in rules.values():
+        for rule in tomllib.loads(text).get("rule", []):
+            words.update(rule["literals"])
+    words.update(["{{ghp}}", "{{gho}}", "{{ghs}}", "{{ghr}}", "{{github_pat}}", "{{ghs_stateless}}", "{{v1}}",
+                  "{{hex40}}", "{{opaque}}", "{{base64:", "{{percent:", "{{jsonu:", "{{utf16le:", "}}",
+                  ":bad}}", "\x1b[0m", "\x1b[32m", "\\u005f", "%5F", "password", "token", "\n", "\"auth\":"])
+    (DICT / "matcher.dict").write_text("".join(f'"{esc(w)}"\n' for w in sorted(words)))
+    keys = ["[[rule]]", "id = ", "description = ", "kind = ", "confidence = ", "literals = ", "encoded = true",
+            "regex = ", "window = ", "multiline = true", "validator = ", "checksum_failure = ", "examples = ",
+            "counter_examples = ", "disabled_rules = ", "exclude = ", "allow = ", "placeholders = ",
+            "\"crc32\"", "\"fine-grained\"", "\"opaque\"", "\"report\"", "\"auto\"", "\"high\"", "\"low\"",
+            "\"generic\"", "(?P<secret>", "{{ghp}}", "'''", "\"\"\"", "[", "]", "="]
+    (DICT / "config.dict").write_text("".join(f'"{esc(w)}"\n' for w in keys))
+
+
+def main():
+    fixtures = fixture_texts()
+    rules = rule_files()
+    matcher_seeds(fixtures, rules)
+    archive_seeds(fixtures)
+    git_tree_seeds()
+    log_name_seeds()
+    config_seeds(rules)
+    dictionaries(rules)
+    for t in sorted(os.listdir(SEEDS)):
+        print(f"seeds/{t}: {len(os.listdir(SEEDS / t))} files")
+
+
+main()
