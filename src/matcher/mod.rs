@@ -233,10 +233,12 @@ impl Matcher {
     /// `text` with every secret this matcher finds in it redacted, for strings taken from
     /// scanned content (commit summaries, authors, member names, log lines in messages) that a
     /// report or message prints. A secret found through a decoding has no literal span: its
-    /// encoded run, up to the next space or quote, is redacted whole.
+    /// encoded run, up to the next space or quote, is redacted whole. Every other occurrence of
+    /// a secret found is redacted too, with or without the context its rule needs.
     pub fn redact_text(&self, text: &str) -> String {
         let bytes = text.as_bytes();
         let mut spans: Vec<(usize, usize, String)> = Vec::new();
+        let mut secrets: Vec<(Vec<u8>, String)> = Vec::new();
         for hit in self.scan(bytes) {
             let start = hit.offset.min(bytes.len());
             let end = if hit.decoded.is_empty() {
@@ -247,8 +249,16 @@ impl Matcher {
                     .position(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<'))
                     .map_or(bytes.len(), |i| start + i)
             };
-            let shown = crate::finding::Secret::new(hit.secret).redacted();
-            spans.push((start, end, shown));
+            let shown = crate::finding::Secret::new(hit.secret.clone()).redacted();
+            spans.push((start, end, shown.clone()));
+            if !hit.secret.is_empty() && !secrets.iter().any(|(s, _)| *s == hit.secret) {
+                secrets.push((hit.secret, shown));
+            }
+        }
+        for (secret, shown) in &secrets {
+            for start in memchr::memmem::find_iter(bytes, secret) {
+                spans.push((start, start + secret.len(), shown.clone()));
+            }
         }
         if spans.is_empty() {
             return text.to_string();
@@ -258,6 +268,8 @@ impl Matcher {
         let mut at = 0;
         for (start, end, shown) in spans {
             if start < at {
+                // Overlaps a span already redacted: hide the rest of it as well.
+                at = at.max(end);
                 continue;
             }
             out.push_str(&String::from_utf8_lossy(&bytes[at..start]));

@@ -7,6 +7,33 @@ fn builtin() -> Matcher {
     Matcher::new(crate::rules::builtin().unwrap(), MatcherOptions::default()).unwrap()
 }
 
+/// Found by the `matcher` fuzz target (`fuzz/`): a secret confirmed once by its rule's context
+/// and repeated elsewhere without that context was printed whole.
+#[test]
+fn redact_text_hides_every_occurrence_of_a_secret_found() {
+    let m = builtin();
+    let crash = b"jp://\xb5\xff\x00\xa2ex10}}@github\xff\xff\x00\xa2ex10}}";
+    let readable =
+        b"git clone https://bot:Qx7Lp2Vn9Rt4Ws8Y@github.com/acme/app; echo Qx7Lp2Vn9Rt4Ws8Y";
+    for input in [&crash[..], &readable[..]] {
+        let text = String::from_utf8_lossy(input);
+        let hits = m.scan(text.as_bytes());
+        assert!(!hits.is_empty(), "{text:?}");
+        let shown = m.redact_text(&text);
+        for hit in hits {
+            let secret = String::from_utf8_lossy(&hit.secret);
+            assert!(!shown.contains(&*secret), "{shown:?}");
+        }
+    }
+    // A longer secret starting where a shorter one was confirmed is hidden to its end.
+    let text = "GH_TOKEN=Qx7Lp2Vn9Rt4Ws8Y;Zz9\nhttps://bot:Qx7Lp2Vn9Rt4Ws8Y;Zz9@github.com/x";
+    let shown = m.redact_text(text);
+    assert!(
+        !shown.contains("Ws8Y") && !shown.contains(";Zz9"),
+        "{shown:?}"
+    );
+}
+
 #[test]
 fn redact_text_hides_every_secret_in_a_string() {
     let m = Matcher::new(crate::rules::builtin().unwrap(), MatcherOptions::default()).unwrap();
