@@ -76,11 +76,13 @@ impl Config {
         })?;
         // Values toml cannot check: fingerprints, globs, empty words.
         let find_line = |needle: &str| text.find(needle).map_or(0, |o| line_of(text, o));
-        for fp in &config.allow {
+        // The entry itself is never echoed: it may be a token pasted here by mistake.
+        for (i, fp) in config.allow.iter().enumerate() {
             if !is_fingerprint(fp) {
                 return Err(invalid(format!(
-                    "line {}: key `allow`: {fp:?} is not a fingerprint (64 lowercase hex digits, as in the `fingerprint` field of a report)",
-                    find_line(fp)
+                    "line {}: key `allow`: entry {} is not a fingerprint (64 lowercase hex digits, as in the `fingerprint` field of a report)",
+                    find_line(fp),
+                    i + 1
                 )));
             }
         }

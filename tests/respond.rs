@@ -365,25 +365,175 @@ fn plain_http_to_a_remote_host_is_refused_before_sending() {
         .stderr(predicate::str::contains("HTTPS is required"));
 }
 
+/// A plain listener on 127.0.0.1 that counts every connection made to it (and closes it).
+fn counting_listener() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(conn);
+        }
+    });
+    (url, count)
+}
+
 #[test]
 fn nothing_is_sent_without_a_network_flag() {
-    let mut server = Server::new();
-    let any = server
-        .mock(Matcher::Any.to_string().as_str(), Matcher::Any)
-        .expect(0)
-        .create();
+    use std::sync::atomic::Ordering;
+    let (url, connections) = counting_listener();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "a.env", format!("GH_TOKEN={}\n", mint("ghp")));
+    let d = dir.path();
+    let tok = mint("ghp");
+    write(d, "a.env", format!("GH_TOKEN={tok}\n"));
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+            .args([
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "core.hooksPath=/dev/null",
+            ])
+            .args(args)
+            .current_dir(d)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "a.env"]);
+    git(&["commit", "-q", "-m", "add"]);
+    write(d, "b.env", format!("GH_TOKEN={}\n", mint("ghp")));
+    git(&["add", "b.env"]);
+    let runs: &[&[&str]] = &[
+        &["scan", "."],
+        &["scan", "-", "--steps"],
+        &["git", "."],
+        &["staged", "."],
+        &["logs", "a.env"],
+        &["incident", "--dry-run", "a.env"],
+        &["verify", "--dry-run"],
+        &["revoke"],
+        &["revoke", "--yes", "--dry-run"],
+    ];
+    for args in runs {
+        let out = patrol()
+            .current_dir(d)
+            .args(*args)
+            .args([
+                "--api-url",
+                &url,
+                "--api-timeout",
+                "1",
+                "--api-retries",
+                "0",
+            ])
+            .write_stdin(format!("pasted {tok}\n"))
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(2), "patrol {args:?}: {out:?}");
+    }
+    // Commands without --api-url.
     patrol()
-        .args([
-            "scan",
-            dir.path().to_str().unwrap(),
-            "--api-url",
-            &server.url(),
-        ])
+        .current_dir(d)
+        .args(["baseline", "."])
         .assert()
-        .code(1);
-    any.assert();
+        .success();
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "a command without a network flag connected"
+    );
+    // The listener does count: a run that is allowed to connect does.
+    let _ = patrol()
+        .args([
+            "verify",
+            "--api-url",
+            &url,
+            "--api-timeout",
+            "1",
+            "--api-retries",
+            "0",
+        ])
+        .write_stdin(tok.clone())
+        .output()
+        .unwrap();
+    assert!(connections.load(Ordering::SeqCst) > 0);
+}
+
+#[test]
+fn an_unwritable_output_is_refused_before_any_revocation() {
+    use std::sync::atomic::Ordering;
+    let (url, connections) = counting_listener();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("no-such-dir").join("report.json");
+    let out = patrol()
+        .args(["revoke", "--yes", "--api-url", &url, "--api-retries", "0"])
+        .args(["--api-timeout", "1", "-o", report.to_str().unwrap()])
+        .write_stdin(mint("ghp"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "a request was sent");
+}
+
+#[test]
+fn a_failed_log_deletion_keeps_the_findings_exit_code() {
+    use std::io::Write;
+    let mut api = Server::new();
+    let tok = mint("gho");
+    let mut zip = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut zip);
+        z.start_file("0_build.txt", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(format!("echo {tok}\n").as_bytes()).unwrap();
+        z.finish().unwrap();
+    }
+    api.mock("GET", "/repos/acme/app/actions/runs/7")
+        .with_body(
+            r#"{"id":7,"name":"CI","html_url":"https://github.com/acme/app/actions/runs/7"}"#,
+        )
+        .create();
+    api.mock("GET", "/repos/acme/app/actions/runs/7/logs")
+        .with_body(zip.into_inner())
+        .create();
+    let delete = api
+        .mock("DELETE", "/repos/acme/app/actions/runs/7/logs")
+        .with_status(403)
+        .with_body(r#"{"message":"Must have admin rights"}"#)
+        .create();
+    let out = patrol()
+        .env("GH_TOKEN", "test-api-token-not-a-github-token")
+        .env_remove("GITHUB_TOKEN")
+        .args([
+            "logs",
+            "--github",
+            "acme/app",
+            "--run",
+            "7",
+            "--api-url",
+            &api.url(),
+        ])
+        .args([
+            "--api-retries",
+            "0",
+            "--delete-leaking-logs",
+            "--yes",
+            "-f",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    delete.assert();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("could not be deleted"), "{stderr}");
 }
 
 #[test]

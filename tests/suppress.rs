@@ -259,3 +259,64 @@ fn completions_and_man_page() {
         .success()
         .stdout(predicate::str::contains(".TH patrol"));
 }
+
+#[test]
+fn a_token_pasted_as_an_allow_entry_is_never_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("ghp");
+    write(
+        dir.path(),
+        "patrol.toml",
+        format!("# allowlist\nallow = [\n  \"{tok}\",\n]\n"),
+    );
+    let out = patrol()
+        .args(["scan", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr.contains(&tok[4..]), "the value is echoed: {stderr}");
+    assert!(
+        stderr.contains("line 3") && stderr.contains("allow"),
+        "{stderr}"
+    );
+    let out = patrol()
+        .args(["config", "check"])
+        .arg(dir.path().join("patrol.toml"))
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(&tok[4..]));
+}
+
+#[test]
+fn a_configuration_that_switches_off_a_whole_kind_or_every_path_is_warned_about() {
+    let out = patrol().args(["rules", "-f", "json"]).output().unwrap();
+    let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = rules.as_array().unwrap();
+    let kind = rules[0]["kind"].as_str().unwrap();
+    let ids: Vec<String> = rules
+        .iter()
+        .filter(|r| r["kind"] == kind)
+        .map(|r| format!("{:?}", r["id"].as_str().unwrap()))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.txt", "nothing\n");
+    write(
+        dir.path(),
+        "patrol.toml",
+        format!("disabled_rules = [{}]\n", ids.join(", ")),
+    );
+    let out = patrol().arg("scan").arg(dir.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning") && stderr.contains(&format!("every rule of kind {kind}")),
+        "{stderr}"
+    );
+    write(dir.path(), "patrol.toml", "exclude = [\"**\"]\n");
+    let out = patrol().arg("scan").arg(dir.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("excludes every path"), "{stderr}");
+    write(dir.path(), "patrol.toml", "exclude = [\"vendor/**\"]\n");
+    let out = patrol().arg("scan").arg(dir.path()).output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+}

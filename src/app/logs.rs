@@ -78,7 +78,12 @@ pub fn run(args: LogsArgs) -> Result<i32> {
     }
     let reported = scan_and_report(&plan, &sources)?;
     if let (true, Some(g)) = (args.delete_leaking_logs, &github) {
-        delete_leaking_logs(&reported.findings, g, args.respond.yes, &reported.console)?;
+        // A failed deletion is reported, but the findings still decide the exit code.
+        if let Err(e) =
+            delete_leaking_logs(&reported.findings, g, args.respond.yes, &reported.console)
+        {
+            reported.console.warning(&format!("{e:#}"));
+        }
     }
     Ok(reported.exit_code)
 }

@@ -31,6 +31,9 @@ pub struct Reported {
 
 /// Scans `sources` in order with `plan`, reports, and responds as the plan says.
 pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported> {
+    // The output is opened before anything is read or sent: an unwritable `-o` must not
+    // leave tokens revoked and no report written.
+    let mut out = open_output(&plan.output)?;
     if let Some(n) = plan.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -68,7 +71,7 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
         quiet: plan.output.quiet,
         list_problems: plan.output.quiet || plan.output.path.is_some(),
     };
-    write_report(report, &plan.output)?;
+    write_report(report, &plan.output, &mut out)?;
     let exit_code = if outcome.any_failed {
         EXIT_REVOKE_FAILED
     } else if outcome.any_live {
@@ -87,19 +90,21 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
     })
 }
 
-fn write_report(mut report: Report, out: &OutputPlan) -> Result<()> {
-    let mut sink: Box<dyn Write> = match &out.path {
+/// Where the report goes: `-o FILE` (created now) or standard output.
+fn open_output(out: &OutputPlan) -> Result<Box<dyn Write>> {
+    Ok(match &out.path {
         Some(path) => Box::new(BufWriter::new(
             File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
         )),
-        None => {
-            report.color = console::use_color(out.color, io::stdout().is_terminal());
-            Box::new(BufWriter::new(io::stdout().lock()))
-        }
-    };
-    let written = report
-        .write(out.format, &mut sink)
-        .and_then(|()| sink.flush());
+        None => Box::new(BufWriter::new(io::stdout())),
+    })
+}
+
+fn write_report(mut report: Report, out: &OutputPlan, sink: &mut Box<dyn Write>) -> Result<()> {
+    if out.path.is_none() {
+        report.color = console::use_color(out.color, io::stdout().is_terminal());
+    }
+    let written = report.write(out.format, sink).and_then(|()| sink.flush());
     match written {
         // A closed pipe (`patrol scan | head`) is not an error worth a message.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),

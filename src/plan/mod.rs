@@ -107,7 +107,9 @@ pub fn lower(mut req: Request) -> Result<Plan, PlanError> {
             None => Config::default(),
         },
     };
-    let rules = resolve_rules(&req.detect.rules, &config)?;
+    let all = all_rules(&req.detect.rules, &config)?;
+    let warnings = weakening_warnings(&config, &all);
+    let rules = drop_disabled(all, &config)?;
     let matcher = Arc::new(Matcher::new(
         rules.clone(),
         MatcherOptions {
@@ -127,6 +129,10 @@ pub fn lower(mut req: Request) -> Result<Plan, PlanError> {
     }
     if let Some(b) = &req.detect.baseline {
         suppressor.baseline_file(b)?;
+    }
+    let console = Arc::new(Console::new(req.output.quiet));
+    for w in &warnings {
+        console.warning(w);
     }
     Ok(Plan {
         rules,
@@ -149,7 +155,7 @@ pub fn lower(mut req: Request) -> Result<Plan, PlanError> {
             color: req.output.color,
             max_locations: req.output.max_locations,
         },
-        console: Arc::new(Console::new(req.output.quiet)),
+        console,
     })
 }
 
@@ -157,8 +163,62 @@ pub fn lower(mut req: Request) -> Result<Plan, PlanError> {
 /// every id in `disabled_rules` must name one of them and is left out; the whole set is
 /// validated. Used by scans, `patrol rules` and `patrol config check` alike.
 pub fn resolve_rules(rule_files: &[PathBuf], config: &Config) -> Result<Vec<Rule>, PlanError> {
+    drop_disabled(all_rules(rule_files, config)?, config)
+}
+
+/// Built-in rules, the `--rules` files' and the configuration's, before any is disabled.
+fn all_rules(rule_files: &[PathBuf], config: &Config) -> Result<Vec<Rule>, PlanError> {
     let mut rules = rules::load(rule_files)?;
     rules.extend(config.rule.iter().cloned());
+    Ok(rules)
+}
+
+/// What a configuration switches off wholesale: every rule of a kind, or every path. Such a
+/// configuration may be a mistake, or a scanned tree hiding its own secrets; either way the
+/// user hears of it.
+fn weakening_warnings(config: &Config, all: &[Rule]) -> Vec<String> {
+    let name = config_name(config);
+    let mut kinds: Vec<&str> = all.iter().map(|r| r.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let mut warnings: Vec<String> = kinds
+        .into_iter()
+        .filter(|kind| {
+            all.iter()
+                .filter(|r| r.kind == *kind)
+                .all(|r| config.disabled_rules.contains(&r.id))
+        })
+        .map(|kind| {
+            format!("{name} disables every rule of kind {kind}: such credentials are not reported")
+        })
+        .collect();
+    if excludes_everything(&config.exclude) {
+        warnings.push(format!(
+            "{name} excludes every path: nothing found in files is reported"
+        ));
+    }
+    warnings
+}
+
+/// Whether the gitignore-style `globs` leave out any path at all (tried on a few unlike paths).
+fn excludes_everything(globs: &[String]) -> bool {
+    if globs.is_empty() {
+        return false;
+    }
+    let mut b = ignore::gitignore::GitignoreBuilder::new("");
+    for g in globs {
+        let _ = b.add_line(None, g);
+    }
+    let Ok(gi) = b.build() else {
+        return false;
+    };
+    ["patrol-probe", "a/b/c.txt", ".hidden/x.env", "src/main.rs"]
+        .iter()
+        .all(|p| gi.matched_path_or_any_parents(p, false).is_ignore())
+}
+
+/// `rules` without the ones `disabled_rules` names (each must name one), validated.
+fn drop_disabled(mut rules: Vec<Rule>, config: &Config) -> Result<Vec<Rule>, PlanError> {
     let name = config_name(config);
     if let Some(id) = config
         .disabled_rules
