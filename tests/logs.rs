@@ -5,7 +5,6 @@ mod common;
 use std::io::Write;
 
 use common::*;
-use predicates::prelude::*;
 
 const TS: &str = "2025-04-07T12:57:33.2904078Z";
 
@@ -178,15 +177,28 @@ fn total_size_limit_is_enforced() {
         .collect();
     let zip = zip_bytes(&[("0_a.txt", noise), ("1_b.txt", log_text(&mint("ghp")))]);
     write(dir.path(), "big.zip", &zip);
-    patrol()
+    let tok = mint("gho");
+    write(dir.path(), "next.log", log_text(&tok));
+    let out = patrol()
         .args([
             "logs",
             "--max-archive-bytes",
             "1M",
+            "-f",
+            "json",
+            "--show-secrets",
             dir.path().to_str().unwrap(),
         ])
-        .assert()
-        .stderr(predicate::str::contains("--max-archive-bytes"));
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--max-archive-bytes"), "{stderr}");
+    // The scan went on: the log after the archive was scanned and decides the exit code.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(secrets(&r), vec![tok]);
+    let errors = error_messages(&r);
+    assert!(errors.contains("big.zip"), "{errors}");
 }
 
 #[test]
@@ -260,4 +272,212 @@ fn fifos_are_skipped_in_a_walk_and_read_when_named() {
     want.sort();
     assert_eq!(found, want);
     assert_eq!(r["summary"]["skipped_special"], 1);
+}
+
+/// A `.tar` holding `members`.
+fn tar_bytes(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, name, &data[..]).unwrap();
+    }
+    tar.into_inner().unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(data).unwrap();
+    gz.finish().unwrap()
+}
+
+/// Runs `patrol ARGS -f json --show-secrets` within a minute: (report, exit code, stderr).
+fn logs_report(args: &[&str]) -> (serde_json::Value, i32, String) {
+    let out = patrol()
+        .args(args)
+        .args(["-f", "json", "--show-secrets"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("patrol finished in time");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let r =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stderr}"));
+    (r, out.status.code().unwrap_or(-1), stderr)
+}
+
+fn error_messages(r: &serde_json::Value) -> String {
+    r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}: {}\n", e["path"], e["message"]))
+        .collect()
+}
+
+/// outer.zip ! inner.tar.gz ! deep.zip ! .env, with a token at each level.
+fn nested(dir: &std::path::Path) -> [String; 3] {
+    let (t1, t2, t3) = (mint("ghp"), mint("gho"), mint("ghu"));
+    let deep = zip_bytes(&[(".env", format!("GH_TOKEN={t3}\n"))]);
+    let inner = gzip(&tar_bytes(&[
+        ("deep.zip", deep),
+        ("job.txt", log_text(&t2).into_bytes()),
+    ]));
+    let mut outer = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut outer);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        z.start_file("0_top.txt", opts).unwrap();
+        z.write_all(log_text(&t1).as_bytes()).unwrap();
+        z.start_file("inner.tar.gz", opts).unwrap();
+        z.write_all(&inner).unwrap();
+        z.finish().unwrap();
+    }
+    write(dir, "outer.zip", outer.into_inner());
+    [t1, t2, t3]
+}
+
+#[test]
+fn nested_archives_are_opened_to_the_depth_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let [t1, t2, t3] = nested(dir.path());
+    let path = dir.path().join("outer.zip");
+    let path = path.to_str().unwrap();
+    let (r, code, _) = logs_report(&["logs", path]);
+    assert_eq!(code, 1);
+    let mut found = secrets(&r);
+    found.sort();
+    let mut want = vec![t1.clone(), t2.clone(), t3.clone()];
+    want.sort();
+    assert_eq!(found, want, "{}", error_messages(&r));
+    let deepest = finding(&r, &t3)["locations"][0]["path"].as_str().unwrap();
+    assert!(
+        deepest.ends_with("outer.zip!inner.tar.gz!deep.zip!.env"),
+        "{deepest}"
+    );
+    assert!(r["errors"].as_array().unwrap().is_empty());
+
+    // Depth 2: the zip inside the tar.gz is not opened, and that is a problem.
+    let (r, code, _) = logs_report(&["logs", "--max-archive-depth", "2", path]);
+    assert_eq!(code, 1);
+    let found = secrets(&r);
+    assert!(found.contains(&t1) && found.contains(&t2) && !found.contains(&t3));
+    let errors = error_messages(&r);
+    assert!(
+        errors.contains("deep.zip") && errors.contains("--max-archive-depth"),
+        "{errors}"
+    );
+}
+
+/// The byte budget belongs to each top-level archive: a hostile one is reported as not read
+/// completely, and the archives after it are still scanned.
+#[test]
+fn an_archive_over_the_byte_limit_does_not_starve_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let noise: String = (0..3 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'!' + (x % 90) as u8)
+        })
+        .collect();
+    write(dir.path(), "a.zip", zip_bytes(&[("0_a.txt", noise)]));
+    let tok = mint("ghp");
+    write(
+        dir.path(),
+        "b.zip",
+        zip_bytes(&[("0_b.txt", log_text(&tok))]),
+    );
+    let (a, b) = (dir.path().join("a.zip"), dir.path().join("b.zip"));
+    let (r, code, _) = logs_report(&[
+        "logs",
+        "-j",
+        "1",
+        "--max-archive-bytes",
+        "1M",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        code, 1,
+        "the scan went on and found the next archive's token"
+    );
+    assert_eq!(secrets(&r), vec![tok]);
+    let errors = error_messages(&r);
+    assert!(
+        errors.contains("a.zip") && errors.contains("--max-archive-bytes"),
+        "{errors}"
+    );
+}
+
+/// Offset of the first `sig` in `data`.
+fn find(data: &[u8], sig: &[u8]) -> usize {
+    data.windows(sig.len()).position(|w| w == sig).unwrap()
+}
+
+/// A member that declares a compressed size far larger than the bytes it really uses gets no
+/// larger ratio allowance: the ratio is counted on bytes consumed.
+#[test]
+fn the_ratio_limit_counts_bytes_consumed_not_declared() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let padding: String = (0..400 << 10)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'!' + (x % 90) as u8)
+        })
+        .collect();
+    let mut zip = zip_bytes(&[("0_bomb.txt", "a".repeat(20 << 20)), ("1_pad.txt", padding)]);
+    // The bomb's compressed size now claims the padding member's bytes too.
+    let second_local = 4 + find(&zip[4..], b"PK\x03\x04");
+    let declared = (second_local as u32).to_le_bytes();
+    zip[18..22].copy_from_slice(&declared);
+    let central = find(&zip, b"PK\x01\x02");
+    zip[central + 20..central + 24].copy_from_slice(&declared);
+    write(dir.path(), "bomb.zip", &zip);
+    let tok = mint("ghp");
+    write(dir.path(), "z-after.txt", log_text(&tok));
+    let (r, code, _) = logs_report(&["logs", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(secrets(&r), vec![tok]);
+    let errors = error_messages(&r);
+    assert!(
+        errors.contains("0_bomb.txt") && errors.contains("ratio"),
+        "{errors}"
+    );
+}
+
+/// Two central-directory entries pointing at the same data (the overlapping-member zip bomb):
+/// the second is reported and not read.
+#[test]
+fn overlapping_zip_members_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("ghp");
+    let zip = zip_bytes(&[("0_job.txt", log_text(&tok))]);
+    let central = find(&zip, b"PK\x01\x02");
+    let eocd = find(&zip, b"PK\x05\x06");
+    let entry = zip[central..eocd].to_vec();
+    let mut forged = zip[..eocd].to_vec();
+    // Names are unique in a zip's directory: the second entry is `1_job.txt`.
+    let mut entry = entry;
+    entry[46] = b'1';
+    forged.extend_from_slice(&entry);
+    let mut end = zip[eocd..].to_vec();
+    // Entries on this disk and in total: 2; central directory size doubled.
+    end[8..10].copy_from_slice(&2u16.to_le_bytes());
+    end[10..12].copy_from_slice(&2u16.to_le_bytes());
+    end[12..16].copy_from_slice(&((2 * entry.len()) as u32).to_le_bytes());
+    forged.extend_from_slice(&end);
+    write(dir.path(), "overlap.zip", &forged);
+    let (r, code, _) = logs_report(&["logs", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(secrets(&r), vec![tok]);
+    let errors = error_messages(&r);
+    assert!(errors.contains("overlaps"), "{errors}");
 }

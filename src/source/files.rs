@@ -222,7 +222,12 @@ fn scan_file_or_archive(
     {
         return scanner.diagnostics.skipped_large();
     }
-    archives.scan_file(path, &name, kind, &|member_path, _member, reader, size| {
+    let file = match open_input(path, named) {
+        Ok(Opened::File(f, _) | Opened::Stream(f)) => f,
+        Ok(Opened::Special) => return scanner.diagnostics.skipped_special(),
+        Err(e) => return scanner.diagnostics.problem(name, e.to_string()),
+    };
+    archives.scan_opened(file, &name, kind, &|member_path, _member, reader, size| {
         scanner.scan_input(SourceKind::File, member_path, reader, size);
     });
 }

@@ -182,7 +182,12 @@ fn scan_path(scanner: &Scanner, archives: &Archives, path: &Path, named: bool) {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     if let Some(kind) = archive::kind_of(&shown) {
-        archives.scan_file(path, &shown, kind, &|member_path, member, reader, size| {
+        let file = match files::open_input(path, named) {
+            Ok(Opened::File(f, _) | Opened::Stream(f)) => f,
+            Ok(Opened::Special) => return scanner.diagnostics.skipped_special(),
+            Err(e) => return scanner.diagnostics.problem(shown, e.to_string()),
+        };
+        archives.scan_opened(file, &shown, kind, &|member_path, member, reader, size| {
             let ctx = LogContext {
                 archive: Some(shown.clone()),
                 member: Some(member.to_string()),

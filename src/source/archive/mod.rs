@@ -1,0 +1,368 @@
+//! Archives: `.zip`, `.gz`, `.tar`, `.tar.gz`/`.tgz`, streamed and never extracted, nested
+//! archives included, within limits against hostile input (see [`limit`]): decompressed bytes
+//! per top-level archive, compression ratio counted on the bytes actually consumed and produced,
+//! nesting depth, and zip members whose data overlap refused. Nested gzip and tar are streamed;
+//! a nested zip (which needs seeking) is held in memory up to [`SPOOL_IN_MEMORY`] and spilled
+//! to an anonymous temporary file beyond. Whatever is not read completely — a broken or
+//! truncated archive, a member over a limit, an exhausted budget — is reported as a problem and
+//! the caller goes on; members already scanned keep their findings. Used by `patrol logs` and by
+//! `patrol scan` (unless `--no-archives`).
+
+mod limit;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Cursor, Read, Seek, Write};
+use std::path::Path;
+
+use crate::diagnostics::Diagnostics;
+use limit::{Budget, Budgeted, Counted, Limited};
+
+/// Bytes of a nested zip held in memory; the rest is spilled to a temporary file.
+pub const SPOOL_IN_MEMORY: usize = 16 << 20;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Decompressed bytes for each top-level archive, everything inside it included.
+    pub max_total: u64,
+    /// Decompressed bytes per compressed byte consumed, for any member.
+    pub max_ratio: u64,
+    /// Archives inside archives, counting the outermost as 1.
+    pub max_depth: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_total: 8 << 30,
+            max_ratio: 200,
+            max_depth: 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Zip,
+    Gzip,
+    Tar,
+    TarGz,
+}
+
+/// The archive kind a name says, if any.
+pub fn kind_of(name: &str) -> Option<Kind> {
+    let n = name.to_ascii_lowercase();
+    if n.ends_with(".zip") {
+        Some(Kind::Zip)
+    } else if n.ends_with(".tar.gz") || n.ends_with(".tgz") {
+        Some(Kind::TarGz)
+    } else if n.ends_with(".gz") {
+        Some(Kind::Gzip)
+    } else if n.ends_with(".tar") {
+        Some(Kind::Tar)
+    } else {
+        None
+    }
+}
+
+/// Called for each member that is not itself an archive: (shown path `archive!member`, member
+/// name inside its archive, its bytes, its size when known).
+pub type Member<'m> = dyn Fn(&str, &str, &mut dyn Read, Option<u64>) + Sync + 'm;
+
+pub struct Archives<'a> {
+    limits: Limits,
+    diag: &'a Diagnostics,
+}
+
+/// Where an archive's bytes come from.
+enum Input<'r> {
+    File(File),
+    Bytes(Vec<u8>),
+    /// A member of the enclosing archive, read as it decompresses.
+    Stream(&'r mut dyn Read),
+}
+
+impl<'r> Input<'r> {
+    fn into_read(self) -> Box<dyn Read + 'r> {
+        match self {
+            Input::File(f) => Box::new(io::BufReader::new(f)),
+            Input::Bytes(b) => Box::new(Cursor::new(b)),
+            Input::Stream(r) => Box::new(r),
+        }
+    }
+}
+
+impl<'a> Archives<'a> {
+    pub fn new(limits: Limits, diag: &'a Diagnostics) -> Archives<'a> {
+        Archives { limits, diag }
+    }
+
+    /// Scans the archive at `path` (shown as `shown`). Problems are reported, never fatal.
+    pub fn scan_file(&self, path: &Path, shown: &str, kind: Kind, member: &Member) {
+        match File::open(path) {
+            Ok(f) => self.scan_opened(f, shown, kind, member),
+            Err(e) => self.diag.problem(shown, e.to_string()),
+        }
+    }
+
+    /// Scans an archive already open (a downloaded run-log zip in a temporary file).
+    pub fn scan_opened(&self, file: File, shown: &str, kind: Kind, member: &Member) {
+        self.scan_top(Input::File(file), shown, kind, member);
+    }
+
+    /// Scans an archive held in memory.
+    pub fn scan_bytes(&self, bytes: Vec<u8>, shown: &str, kind: Kind, member: &Member) {
+        self.scan_top(Input::Bytes(bytes), shown, kind, member);
+    }
+
+    /// One top-level archive, with a budget of its own: a hostile archive cannot starve the next.
+    fn scan_top(&self, input: Input, shown: &str, kind: Kind, member: &Member) {
+        let budget = Budget::new(self.limits.max_total);
+        let result = self.walk(kind, shown, input, 1, &budget, member);
+        if budget.exhausted() {
+            self.diag.problem(
+                shown,
+                "decompressed size over the limit (--max-archive-bytes): the rest of the archive was not read",
+            );
+        } else if let Err(e) = result {
+            self.diag.problem(shown, format!("broken archive: {e}"));
+        }
+    }
+
+    fn walk(
+        &self,
+        kind: Kind,
+        shown: &str,
+        input: Input,
+        depth: u32,
+        budget: &Budget,
+        member: &Member,
+    ) -> io::Result<()> {
+        match (kind, input) {
+            (Kind::Zip, Input::File(f)) => self.walk_zip(f, shown, depth, budget, member),
+            (Kind::Zip, Input::Bytes(b)) => {
+                self.walk_zip(Cursor::new(b), shown, depth, budget, member)
+            }
+            (Kind::Zip, Input::Stream(_)) => Err(io::Error::other("a zip must be spooled first")),
+            (Kind::Gzip | Kind::TarGz, input) => {
+                let (counted, consumed) = Counted::new(input.into_read());
+                let decoder = flate2::read::MultiGzDecoder::new(counted);
+                let mut limited = Limited::new(decoder, consumed, self.limits.max_ratio, budget);
+                if kind == Kind::TarGz {
+                    self.walk_tar(&mut limited, shown, depth, budget, member)
+                } else {
+                    let inner_name =
+                        strip_suffix_ci(shown.rsplit(['/', '!']).next().unwrap_or(shown), ".gz");
+                    self.member(
+                        &format!("{shown}!{inner_name}"),
+                        &inner_name,
+                        &mut limited,
+                        None,
+                        depth,
+                        budget,
+                        member,
+                    )
+                }
+            }
+            (Kind::Tar, input) => {
+                self.walk_tar(&mut input.into_read(), shown, depth, budget, member)
+            }
+        }
+    }
+
+    fn walk_zip<R: Read + Seek>(
+        &self,
+        reader: R,
+        shown: &str,
+        depth: u32,
+        budget: &Budget,
+        member: &Member,
+    ) -> io::Result<()> {
+        let (counted, consumed) = Counted::new(reader);
+        let mut zip = zip::ZipArchive::new(counted).map_err(io::Error::other)?;
+        // Byte ranges of the members read so far, by start: overlapping data is a zip bomb.
+        let mut taken: BTreeMap<u64, u64> = BTreeMap::new();
+        for i in 0..zip.len() {
+            if budget.exhausted() {
+                break;
+            }
+            let mut entry = match zip.by_index(i) {
+                Ok(e) => e,
+                Err(e) => {
+                    self.diag.problem(shown, format!("member {i}: {e}"));
+                    continue;
+                }
+            };
+            if entry.is_dir() {
+                continue;
+            }
+            let name = entry.name().to_string();
+            let path = format!("{shown}!{name}");
+            let start = entry.header_start();
+            let end = entry
+                .data_start()
+                .unwrap_or(start)
+                .saturating_add(entry.compressed_size())
+                .max(start + 1);
+            let before = taken
+                .range(..=start)
+                .next_back()
+                .is_some_and(|(_, e)| *e > start);
+            let after = taken.range(start..).next().is_some_and(|(s, _)| *s < end);
+            if before || after {
+                self.diag
+                    .problem(path, "member overlaps another one (a zip bomb): not read");
+                continue;
+            }
+            taken.insert(start, end);
+            let size = entry.size();
+            let mut limited =
+                Limited::new(&mut entry, consumed.clone(), self.limits.max_ratio, budget);
+            // Members of a zip are independent: one that fails (reported) does not stop the rest.
+            let _ = self.member(
+                &path,
+                &name,
+                &mut limited,
+                Some(size),
+                depth,
+                budget,
+                member,
+            );
+        }
+        Ok(())
+    }
+
+    fn walk_tar(
+        &self,
+        r: &mut dyn Read,
+        shown: &str,
+        depth: u32,
+        budget: &Budget,
+        member: &Member,
+    ) -> io::Result<()> {
+        let mut tar = tar::Archive::new(r);
+        for entry in tar.entries()? {
+            let mut entry = entry?;
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let size = entry.header().size().ok();
+            self.member(
+                &format!("{shown}!{name}"),
+                &name,
+                &mut entry,
+                size,
+                depth,
+                budget,
+                member,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// One member: a nested archive is walked (within the depth limit), anything else scanned.
+    /// Errors inside a member are reported against it; an error of the enclosing stream (or an
+    /// exhausted budget) is returned, so that the container stops where its stream broke.
+    #[allow(clippy::too_many_arguments)]
+    fn member(
+        &self,
+        shown: &str,
+        name: &str,
+        r: &mut dyn Read,
+        size: Option<u64>,
+        depth: u32,
+        budget: &Budget,
+        member: &Member,
+    ) -> io::Result<()> {
+        let Some(kind) = kind_of(name) else {
+            let mut checked = ErrorTap {
+                inner: r,
+                error: None,
+            };
+            member(shown, name, &mut checked, size);
+            return checked.error.map_or(Ok(()), Err);
+        };
+        if depth >= self.limits.max_depth {
+            self.diag
+                .problem(shown, "nested archive not opened: over --max-archive-depth");
+            return Ok(());
+        }
+        let input = match kind {
+            Kind::Zip => match spool(&mut Budgeted { inner: r, budget }) {
+                Ok(input) => input,
+                Err(e) if budget.exhausted() => return Err(e),
+                Err(e) => {
+                    self.diag.problem(shown, format!("broken archive: {e}"));
+                    return Ok(());
+                }
+            },
+            _ => Input::Stream(r),
+        };
+        match self.walk(kind, shown, input, depth + 1, budget, member) {
+            Err(e) if budget.exhausted() => Err(e),
+            Err(e) => {
+                self.diag.problem(shown, format!("broken archive: {e}"));
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+}
+
+/// Reads a nested zip: in memory up to [`SPOOL_IN_MEMORY`] bytes, in a temporary file (deleted
+/// when closed) beyond.
+fn spool<'r>(r: &mut dyn Read) -> io::Result<Input<'r>> {
+    let mut head = Vec::new();
+    r.take(SPOOL_IN_MEMORY as u64 + 1).read_to_end(&mut head)?;
+    if head.len() <= SPOOL_IN_MEMORY {
+        return Ok(Input::Bytes(head));
+    }
+    let mut file = tempfile::tempfile()?;
+    file.write_all(&head)?;
+    drop(head);
+    io::copy(r, &mut file)?;
+    file.rewind()?;
+    Ok(Input::File(file))
+}
+
+/// Remembers the first read error of a member (the scanner reports it too), so that the
+/// container can stop where its stream broke.
+struct ErrorTap<'r> {
+    inner: &'r mut dyn Read,
+    error: Option<io::Error>,
+}
+
+impl Read for ErrorTap<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if self.error.is_none() {
+                self.error = Some(io::Error::new(e.kind(), e.to_string()));
+            }
+        })
+    }
+}
+
+fn strip_suffix_ci(name: &str, suffix: &str) -> String {
+    if name.to_ascii_lowercase().ends_with(suffix) {
+        name[..name.len() - suffix.len()].to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nested_zip_spills_to_a_file_beyond_the_memory_bound() {
+        let small = spool(&mut &[7u8; 100][..]).unwrap();
+        assert!(matches!(small, Input::Bytes(b) if b.len() == 100));
+        let big = vec![7u8; SPOOL_IN_MEMORY + 10];
+        match spool(&mut &big[..]).unwrap() {
+            Input::File(f) => assert_eq!(f.metadata().unwrap().len(), big.len() as u64),
+            _ => panic!("held in memory"),
+        }
+    }
+}
