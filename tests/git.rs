@@ -686,9 +686,18 @@ fn staged_scans_files_marked_binary_or_no_diff_in_gitattributes() {
     let (r, code) = json_report(&["staged", d.to_str().unwrap()]);
     let mut found = secrets(&r);
     found.sort();
-    let mut want = vec![a, b];
+    let mut want = vec![a.clone(), b];
     want.sort();
     assert_eq!(found, want);
+    assert_eq!(code, 1);
+
+    // Once committed, a token already there is not new; one added to the file is.
+    git(d, &["commit", "-qm", "tokens"]);
+    let c = mint("ghu");
+    write(d, "deploy.env", format!("GH_TOKEN={a}\nOTHER={c}\n"));
+    git(d, &["add", "."]);
+    let (r, code) = json_report(&["staged", d.to_str().unwrap()]);
+    assert_eq!(secrets(&r), vec![c]);
     assert_eq!(code, 1);
 }
 

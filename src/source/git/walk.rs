@@ -43,13 +43,13 @@ pub(super) fn scan_reachable(
     let mut gitlinks = 0usize;
     let mut pending = tips.clone();
     while let Some(id) = pending.pop() {
-        if graph.nodes.contains_key(&id) || !unreadable.insert(id) {
+        if graph.nodes.contains_key(&id) || unreadable.contains(&id) {
             continue;
         }
         let Some((mut node, raw)) = read_commit(scanner, &odb, id) else {
+            unreadable.insert(id);
             continue;
         };
-        unreadable.remove(&id);
         record_message(scanner, repo, "commit-message", id, raw_message(raw.data()));
         if shallow.contains(&id) {
             node.parents.clear();
