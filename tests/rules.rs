@@ -1,9 +1,9 @@
 //! Every rule carries its own examples (must be found by that rule) and counter-examples (must
 //! produce no finding at all); this test runs them all, with templates filled by minted tokens.
 
-use patrol::kind::TokenKind;
+use patrol::kind::{ChecksumScheme, TokenKind};
 use patrol::matcher::{Matcher, MatcherOptions};
-use patrol::rules;
+use patrol::rules::{self, Validator};
 use patrol::template::{Mint, fill};
 
 #[test]
@@ -60,6 +60,18 @@ fn rule_ids_are_unique_and_kinds_known() {
             rule.id,
             rule.kind
         );
+    }
+    // A rule's checksum validator is the one its kind's registry entry names.
+    for rule in rules.iter().filter(|r| r.kind != "auto") {
+        let kind: TokenKind = rule.kind.parse().expect("known kind");
+        let scheme = kind.info().checksum;
+        match rule.validator {
+            Some(Validator::Crc32) => assert_eq!(scheme, ChecksumScheme::Crc32, "{}", rule.id),
+            Some(Validator::FineGrained) => {
+                assert_eq!(scheme, ChecksumScheme::FineGrained, "{}", rule.id)
+            }
+            _ => {}
+        }
     }
     // Every kind of token is found by some rule (generic and legacy-hex by `auto` ones).
     for kind in TokenKind::ALL {
