@@ -575,6 +575,22 @@ fn a_missing_commit_is_walked_around_and_heads_tree_is_scanned() {
 }
 
 #[test]
+fn a_clean_history_with_a_missing_commit_is_an_incomplete_scan() {
+    let dir = repo();
+    let d = dir.path();
+    let middle = commit_file(d, "a.txt", "one\n", "one");
+    commit_file(d, "b.txt", "two\n", "two");
+    std::fs::remove_file(loose(d, &middle)).unwrap();
+    let (r, code, stderr) = git_run(d, &[]);
+    assert!(secrets(&r).is_empty());
+    assert_eq!(code, 5, "{stderr}");
+    // What is there was scanned: HEAD's message, README.md and b.txt at least.
+    assert!(r["summary"]["files"].as_u64().unwrap() >= 3, "{r}");
+    let (_, code, _) = git_run(d, &["--allow-incomplete"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
 fn a_truncated_pack_is_walked_around_and_heads_tree_is_scanned() {
     let (dir, tok, _) = packed_history_with_token_at_head();
     let d = dir.path();
@@ -644,14 +660,16 @@ fn all_objects_reports_missing_objects() {
     let c = commit_file(d, "gone.txt", "soon missing\n", "gone");
     let blob = git(d, &["rev-parse", &format!("{c}:gone.txt")]);
     std::fs::remove_file(loose(d, &blob)).unwrap();
-    let (r, _, stderr) = git_run(d, &[]);
+    let (r, code, stderr) = git_run(d, &[]);
     assert!(errors(&r) >= 1, "without --all-objects: {stderr}");
-    let (r, _, stderr) = git_run(d, &["--all-objects"]);
+    assert_eq!(code, 5, "an incomplete scan: {stderr}");
+    let (r, code, stderr) = git_run(d, &["--all-objects"]);
     assert!(errors(&r) >= 1, "with --all-objects: {stderr}");
     assert!(
         stderr.contains(&blob),
         "the missing blob is named: {stderr}"
     );
+    assert_eq!(code, 5, "an incomplete scan: {stderr}");
 }
 
 #[test]
