@@ -24,6 +24,8 @@ pub struct Scanner<'a> {
     /// Skip inputs that look binary.
     pub skip_binary: bool,
     collector: Mutex<Collector>,
+    /// Told of every location as it is recorded (as a one-location finding), for streaming.
+    live: Option<&'a (dyn Fn(&Finding) + Sync)>,
 }
 
 impl<'a> Scanner<'a> {
@@ -39,6 +41,16 @@ impl<'a> Scanner<'a> {
             chunking: Chunking::new(matcher, chunk_size),
             skip_binary,
             collector: Mutex::new(Collector::default()),
+            live: None,
+        }
+    }
+
+    /// Calls `live` with each location as it is recorded, as a finding with that one location
+    /// (a streaming report writes it at once).
+    pub fn streaming_to(self, live: &'a (dyn Fn(&Finding) + Sync)) -> Self {
+        Scanner {
+            live: Some(live),
+            ..self
         }
     }
 
@@ -148,6 +160,21 @@ impl<'a> Scanner<'a> {
     pub fn record(&self, hit: Hit, location: Location) {
         self.diagnostics.found();
         let location = redact_location(self.matcher, location);
+        if let Some(live) = self.live {
+            let secret = crate::finding::Secret::new(hit.secret.clone());
+            live(&Finding {
+                fingerprint: secret.fingerprint(),
+                secret,
+                rule: self.matcher.rule(hit.rule).id.clone(),
+                kind: hit.kind,
+                confidence: hit.confidence,
+                checksum: hit.checksum,
+                locations: vec![location.clone()],
+                location_count: 1,
+                verification: None,
+                revocation: None,
+            });
+        }
         let rule = &self.matcher.rule(hit.rule).id;
         let mut c = self.collector.lock().unwrap_or_else(|e| e.into_inner());
         c.add(hit, rule, location);
@@ -164,6 +191,24 @@ impl<'a> Scanner<'a> {
     ) {
         if let Some(hits) = self.scan_only(path, input, size_hint) {
             self.record_all(source, path, hits);
+        }
+    }
+
+    /// Scans input that arrives over time (standard input) and records each hit as soon as
+    /// its line has arrived, through `record` (which turns it into a location).
+    pub fn scan_arriving(&self, path: &str, input: impl Read, mut record: impl FnMut(Located)) {
+        let result = reader::scan_arriving(
+            self.matcher,
+            input,
+            self.chunking,
+            self.skip_binary,
+            &mut record,
+        );
+        match result {
+            Ok(outcome) => {
+                let _ = self.tally(outcome, Vec::new());
+            }
+            Err(e) => self.diagnostics.problem(path, format!("read error: {e}")),
         }
     }
 

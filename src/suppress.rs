@@ -158,6 +158,15 @@ impl Suppressor {
             .is_ignore()
     }
 
+    /// Whether a location of the secret with `fingerprint` is left out of the report (for
+    /// streaming: the same decision [`Suppressor::apply`] makes, one location at a time).
+    pub fn hides_location(&self, fingerprint: &str, location: &crate::finding::Location) -> bool {
+        self.allow.contains(fingerprint)
+            || self.baseline.contains(fingerprint)
+            || self.excluded(&location.path)
+            || (self.inline && location.inline_allow)
+    }
+
     /// Splits findings into reported and suppressed.
     pub fn apply(&self, findings: Vec<Finding>) -> (Vec<Finding>, Vec<Suppressed>) {
         let mut kept = Vec::new();

@@ -1,20 +1,21 @@
 //! The one scan-and-report step every scanning command ends in: run the sources through one
-//! [`Scanner`], filter by confidence, suppress, respond (verify, revoke), write the report and
-//! pick the exit code.
+//! [`Scanner`], filter by confidence, suppress, respond (verify, revoke), hand everything to the
+//! report's [`Sink`] and pick the exit code. A `jsonl` report that no response changes is fed
+//! while the scan runs.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
-
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 
 use super::{EXIT_INCOMPLETE, EXIT_LIVE, EXIT_REVOKE_FAILED};
 use crate::console::{self, Console};
 use crate::diagnostics::Diagnostics;
-use crate::finding::Finding;
+use crate::finding::{Finding, Location};
 use crate::plan::{OutputPlan, Plan};
-use crate::report::Report;
+use crate::report::{self, Format, Sink, SinkOptions};
 use crate::respond;
 use crate::scan::Scanner;
 use crate::source::Source;
@@ -33,7 +34,7 @@ pub struct Reported {
 pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported> {
     // The output is opened before anything is read or sent: an unwritable `-o` must not
     // leave tokens revoked and no report written.
-    let mut out = open_output(&plan.output)?;
+    let sink = Mutex::new(open_sink(plan)?);
     if let Some(n) = plan.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -41,8 +42,21 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
             .context("cannot start worker threads")?;
     }
     let diagnostics = Diagnostics::new(plan.console.clone()).redacting(plan.matcher.clone());
-    let scanner = Scanner::new(&plan.matcher, &diagnostics, DEFAULT_CHUNK, plan.skip_binary)
+    // Verification and revocation change findings after the scan: only then is jsonl held back.
+    let r = &plan.respond;
+    let streaming = plan.output.format == Format::Jsonl && !(r.verify || r.only_live || r.revoke);
+    let live = Live {
+        plan,
+        sink: &sink,
+        shown: Mutex::new(HashMap::new()),
+        error: Mutex::new(None),
+    };
+    let on_location = |f: &Finding| live.location(f);
+    let mut scanner = Scanner::new(&plan.matcher, &diagnostics, DEFAULT_CHUNK, plan.skip_binary)
         .with_max_locations(plan.output.max_locations);
+    if streaming {
+        scanner = scanner.streaming_to(&on_location);
+    }
     for source in sources {
         source.scan(&scanner)?;
     }
@@ -56,22 +70,27 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
         .filter(|s| s.reason == Reason::Baseline)
         .count() as u64;
     let outcome = respond::respond(&mut findings, &plan.respond, &plan.console)?;
-    let report = Report {
-        findings: &findings,
-        suppressed: if plan.show_suppressed {
-            &suppressed
-        } else {
-            &[]
-        },
-        stats: &stats,
-        problems: &problems,
-        rules: &plan.rules,
-        show_secrets: plan.output.show_secrets,
-        color: false,
-        quiet: plan.output.quiet,
-        list_problems: plan.output.quiet || plan.output.path.is_some(),
+    if let Some(e) = live.error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        written(Err(e))?;
+    }
+    let mut sink = sink.into_inner().unwrap_or_else(|e| e.into_inner());
+    let write = |sink: &mut Box<dyn Sink>| -> io::Result<()> {
+        if !streaming {
+            for f in &findings {
+                sink.finding(f)?;
+            }
+        }
+        if plan.show_suppressed {
+            for s in &suppressed {
+                sink.suppressed(s)?;
+            }
+        }
+        for p in &problems {
+            sink.problem(p)?;
+        }
+        sink.finish(&stats)
     };
-    write_report(report, &plan.output, &mut out)?;
+    written(write(&mut sink))?;
     let exit_code = if outcome.any_failed {
         EXIT_REVOKE_FAILED
     } else if outcome.any_live {
@@ -90,22 +109,75 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
     })
 }
 
-/// Where the report goes: `-o FILE` (created now) or standard output.
-fn open_output(out: &OutputPlan) -> Result<Box<dyn Write>> {
-    Ok(match &out.path {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
-        )),
-        None => Box::new(BufWriter::new(io::stdout())),
-    })
+/// Feeds a streaming sink while the scan runs, with the filters the end of the run applies:
+/// confidence, suppression, one line per distinct location, at most `--max-locations` each.
+struct Live<'p> {
+    plan: &'p Plan,
+    sink: &'p Mutex<Box<dyn Sink>>,
+    shown: Mutex<HashMap<String, HashSet<Location>>>,
+    error: Mutex<Option<io::Error>>,
 }
 
-fn write_report(mut report: Report, out: &OutputPlan, sink: &mut Box<dyn Write>) -> Result<()> {
-    if out.path.is_none() {
-        report.color = console::use_color(out.color, io::stdout().is_terminal());
+impl Live<'_> {
+    fn location(&self, f: &Finding) {
+        let Some(location) = f.locations.first() else {
+            return;
+        };
+        if f.confidence < self.plan.min_confidence
+            || self
+                .plan
+                .suppressor
+                .hides_location(&f.fingerprint, location)
+        {
+            return;
+        }
+        {
+            let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+            let seen = shown.entry(f.fingerprint.clone()).or_default();
+            if seen.len() >= self.plan.output.max_locations || !seen.insert(location.clone()) {
+                return;
+            }
+        }
+        let mut sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = sink.finding(f) {
+            self.error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert(e);
+        }
     }
-    let written = report.write(out.format, sink).and_then(|()| sink.flush());
-    match written {
+}
+
+/// The report's sink, writing to `-o FILE` (created now) or standard output.
+fn open_sink(plan: &Plan) -> Result<Box<dyn Sink>> {
+    let out: &OutputPlan = &plan.output;
+    let (writer, color): (Box<dyn Write + Send>, bool) = match &out.path {
+        Some(path) => (
+            Box::new(BufWriter::new(
+                File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+            )),
+            false,
+        ),
+        None => (
+            Box::new(BufWriter::new(io::stdout())),
+            console::use_color(out.color, io::stdout().is_terminal()),
+        ),
+    };
+    Ok(report::make_sink(
+        out.format,
+        writer,
+        SinkOptions {
+            show_secrets: out.show_secrets,
+            color,
+            quiet: out.quiet,
+            list_problems: out.quiet || out.path.is_some(),
+            rules: plan.rules.clone(),
+        },
+    ))
+}
+
+fn written(result: io::Result<()>) -> Result<()> {
+    match result {
         // A closed pipe (`patrol scan | head`) is not an error worth a message.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write the report"),

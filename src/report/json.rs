@@ -130,7 +130,15 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 pub fn write_lines(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     for f in r.findings {
-        let secret = f.secret.display(r.show_secrets);
+        write_finding_lines(f, r.show_secrets, out)?;
+    }
+    Ok(())
+}
+
+/// One line per location of `f`.
+pub fn write_finding_lines(f: &Finding, show_secrets: bool, out: &mut dyn Write) -> io::Result<()> {
+    {
+        let secret = f.secret.display(show_secrets);
         for l in &f.locations {
             let line = LineOut {
                 fingerprint: &f.fingerprint,

@@ -3,7 +3,10 @@
 
 mod json;
 mod sarif;
+mod sink;
 mod text;
+
+pub use sink::{Sink, SinkOptions, make as make_sink};
 
 use std::io::{self, Write};
 

@@ -15,12 +15,15 @@ use crate::github::Client;
 use crate::github::actions::RunFilter;
 use crate::scan::Scanner;
 
-/// Standard input, scanned as one stream located at `-`.
+/// Standard input, scanned as it arrives, located at `-`.
 pub struct Stdin;
 
 impl Source for Stdin {
     fn scan(&self, scanner: &Scanner) -> Result<(), SourceError> {
-        scanner.scan_input(SourceKind::Stdin, "-", io::stdin().lock(), None);
+        scanner.scan_arriving("-", io::stdin().lock(), |l| {
+            let location = l.location(SourceKind::Stdin, "-");
+            scanner.record(l.hit, location);
+        });
         Ok(())
     }
 }
@@ -42,13 +45,15 @@ impl Source for Files {
     }
 }
 
-/// A CI log read from standard input.
+/// A CI log read from standard input as it arrives (`kubectl logs -f … | patrol logs -`).
 pub struct LogStdin;
 
 impl Source for LogStdin {
     fn scan(&self, scanner: &Scanner) -> Result<(), SourceError> {
         let ctx = LogContext::default();
-        logs::scan_log(scanner, "-", "-", &mut io::stdin().lock(), None, &ctx);
+        scanner.scan_arriving("-", io::stdin().lock(), |l| {
+            logs::record(scanner, vec![l], "-", &ctx);
+        });
         Ok(())
     }
 }
