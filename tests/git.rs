@@ -850,3 +850,18 @@ fn no_repo_config_ignores_the_repositorys_own_configuration() {
     assert_eq!(secrets(&r), vec![staged_tok]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn a_detached_head_on_a_missing_commit_is_a_problem() {
+    let dir = repo();
+    let d = dir.path();
+    let tok = mint("ghp");
+    let head = commit_file(d, "t.txt", &format!("{tok}\n"), "token");
+    git(d, &["checkout", "-q", "--detach"]);
+    git(d, &["branch", "-q", "-f", "main", "HEAD~1"]);
+    std::fs::remove_file(loose(d, &head)).unwrap();
+    let (r, code, stderr) = git_run(d, &[]);
+    assert!(stderr.contains("HEAD"), "{stderr}");
+    assert!(errors(&r) >= 1, "{stderr}");
+    assert_eq!(code, 5, "{stderr}");
+}

@@ -3,7 +3,7 @@
 //! (then not `HEAD`);
 //! annotated tags' messages are scanned on the way.
 
-use git2::{ObjectType, Oid, Repository};
+use git2::{ErrorCode, ObjectType, Oid, Repository};
 
 use super::attribution::record_message;
 use super::{GitError, GitOptions};
@@ -64,8 +64,15 @@ pub(super) fn ref_tips(
     }
     // `--branch` limits the scan to those branches: HEAD only counts when no branch is named.
     if opts.branches.is_empty() {
-        if let Ok(head) = repo.head().and_then(|h| h.peel(ObjectType::Commit)) {
-            out.push(head.id());
+        let head = match repo.head() {
+            Ok(h) => h.peel(ObjectType::Commit).map(|c| Some(c.id())),
+            // A repository without commits has no HEAD commit.
+            Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        };
+        match head {
+            Ok(id) => out.extend(id),
+            Err(e) => scanner.diagnostics.problem("HEAD", e.message().to_string()),
         }
     }
     out.sort();
