@@ -2,9 +2,7 @@
 //! log archive (`GET …/runs/{id}/logs` answers 302 with a short-lived URL, followed *without*
 //! the Authorization header, HTTPS unless loopback), and delete a run's logs.
 
-use reqwest::Method;
-
-use super::client::{ApiError, Client, Response, check_url};
+use super::client::{ApiError, Client, Download, Response, check_url};
 use crate::finding::Secret;
 
 #[derive(Debug, Clone, Default)]
@@ -43,6 +41,8 @@ pub enum ActionsError {
     TooLarge { run: u64, limit: u64 },
     #[error("OWNER/REPO expected, got {0:?}")]
     BadRepo(String),
+    #[error("--workflow expects a workflow file name (ci.yml) or id, got {0:?}")]
+    BadWorkflow(String),
 }
 
 fn check_repo(repo: &str) -> Result<(), ActionsError> {
@@ -58,6 +58,21 @@ fn check_repo(repo: &str) -> Result<(), ActionsError> {
         Ok(())
     } else {
         Err(ActionsError::BadRepo(repo.to_string()))
+    }
+}
+
+/// A workflow is named by its file name (`ci.yml`) or its numeric id: it goes into a URL path.
+fn check_workflow(w: &str) -> Result<(), ActionsError> {
+    let ok = !w.is_empty()
+        && w != "."
+        && w != ".."
+        && w.len() <= 255
+        && w.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ActionsError::BadWorkflow(w.to_string()))
     }
 }
 
@@ -85,6 +100,9 @@ pub fn list_runs(
     filter: &RunFilter,
 ) -> Result<Vec<Run>, ActionsError> {
     check_repo(repo)?;
+    if let Some(w) = &filter.workflow {
+        check_workflow(w)?;
+    }
     if !filter.runs.is_empty() {
         let mut out = Vec::new();
         for id in &filter.runs {
@@ -144,34 +162,31 @@ fn encode(v: &str) -> String {
         .collect()
 }
 
-/// Downloads a run's log archive, at most `limit` bytes. The redirect target gets no
-/// credentials.
+/// Downloads a run's log archive into a temporary file (deleted when closed), stopping at
+/// `limit` bytes. The redirect target gets no credentials.
 pub fn download_logs(
     client: &Client,
     token: &Secret,
     repo: &str,
     run: u64,
     limit: u64,
-) -> Result<Vec<u8>, ActionsError> {
-    let r = client.get(
-        &format!("/repos/{repo}/actions/runs/{run}/logs"),
-        Some(token),
-    )?;
-    let r = match r.status {
-        302 | 301 | 303 | 307 | 308 => {
+) -> Result<std::fs::File, ActionsError> {
+    let api = client.url(&format!("/repos/{repo}/actions/runs/{run}/logs"));
+    let r = match client.download(&api, Some(token), limit)? {
+        Download::Status(r) if matches!(r.status, 301 | 302 | 303 | 307 | 308) => {
             let location = r.header("location").ok_or_else(|| {
                 status_error(format!("run {run} logs (redirect without a location)"), &r)
             })?;
             let url = check_url(location)?;
-            client.send_url(Method::GET, url, None)?
+            client.download(url.as_str(), None, limit)?
         }
-        _ => r,
+        other => other,
     };
-    match r.status {
-        200 if r.body.len() as u64 > limit => Err(ActionsError::TooLarge { run, limit }),
-        200 => Ok(r.body),
-        404 | 410 => Err(ActionsError::Expired(run)),
-        _ => Err(status_error(format!("run {run} logs"), &r)),
+    match r {
+        Download::File(f) => Ok(f),
+        Download::TooLarge => Err(ActionsError::TooLarge { run, limit }),
+        Download::Status(r) if matches!(r.status, 404 | 410) => Err(ActionsError::Expired(run)),
+        Download::Status(r) => Err(status_error(format!("run {run} logs"), &r)),
     }
 }
 
@@ -204,5 +219,10 @@ mod tests {
         assert!(check_repo("acme/app/x").is_err());
         assert!(check_repo("../x").is_err());
         assert_eq!(encode("feature/a b"), "feature%2Fa%20b");
+        assert!(check_workflow("ci.yml").is_ok());
+        assert!(check_workflow("12345").is_ok());
+        assert!(check_workflow("../../../user").is_err());
+        assert!(check_workflow("ci.yml?x=1").is_err());
+        assert!(check_workflow("..").is_err());
     }
 }

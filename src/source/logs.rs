@@ -97,16 +97,16 @@ fn context_for(name: &str, base: &LogContext) -> LogContext {
     }
 }
 
-/// Scans an archive of logs (a run-log zip, a `.tar.gz` of logs, …).
-pub fn scan_archive_bytes(
+/// Scans a downloaded run-log zip.
+pub fn scan_run_archive(
     scanner: &Scanner,
     archives: &Archives,
-    bytes: Vec<u8>,
+    file: std::fs::File,
     shown: &str,
     base: &LogContext,
 ) {
-    archives.scan_bytes(
-        bytes,
+    archives.scan_opened(
+        file,
         shown,
         archive::Kind::Zip,
         &|path, member, reader, size| {
@@ -121,7 +121,7 @@ pub fn scan_archive_bytes(
 }
 
 /// `patrol logs --github OWNER/REPO`: the selected runs' log archives, downloaded in parallel
-/// (bounded by the worker count) and scanned in memory. An expired or failing run is reported
+/// (bounded by the worker count) to temporary files and scanned from there. An expired or failing run is reported
 /// and skipped. Returns the runs that were scanned.
 pub fn scan_github(
     scanner: &Scanner,
@@ -140,16 +140,16 @@ pub fn scan_github(
     diag.track_units(runs.len() as u64, "runs");
     runs.par_iter().for_each(|run| {
         match actions::download_logs(client, token, repo, run.id, limit) {
-            Ok(bytes) => {
+            Ok(file) => {
                 let base = LogContext {
                     run_id: Some(run.id),
                     run_url: Some(run.html_url.clone()),
                     ..LogContext::default()
                 };
-                scan_archive_bytes(
+                scan_run_archive(
                     scanner,
                     archives,
-                    bytes,
+                    file,
                     &format!("run-{}.zip", run.id),
                     &base,
                 );
