@@ -10,7 +10,9 @@ use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Serialize;
 
-/// One decoding step, as recorded in a finding's decoding chain.
+/// One decoding step, as recorded in a finding's decoding chain (`decoded` in reports). The
+/// matcher's own decoders record the first five; sources that open containers and documents
+/// record the others (a member of a zip: `zip`; a PDF stream: `flate`, then `pdf-string`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Encoding {
@@ -19,16 +21,71 @@ pub enum Encoding {
     JsonEscape,
     #[serde(rename = "utf-16le")]
     Utf16le,
+    #[serde(rename = "utf-16be")]
+    Utf16be,
+    /// A zip member (Office Open XML, OpenDocument, jar, …).
+    Zip,
+    Gzip,
+    Bzip2,
+    Xz,
+    Zstd,
+    /// A tar member.
+    Tar,
+    /// A deflate stream (PDF `/FlateDecode`, zlib).
+    Flate,
+    /// Quoted-printable (MIME), soft line breaks joined.
+    QuotedPrintable,
+    /// XML text: entities decoded, runs of one paragraph joined (OOXML, ODF).
+    Xml,
+    /// A PDF literal `( … )` or hex `< … >` string.
+    PdfString,
 }
 
 impl Encoding {
+    /// Every step, in declaration order (`ALL[e as usize] == e`).
+    pub const ALL: [Encoding; 15] = [
+        Encoding::Base64,
+        Encoding::Percent,
+        Encoding::JsonEscape,
+        Encoding::Utf16le,
+        Encoding::Utf16be,
+        Encoding::Zip,
+        Encoding::Gzip,
+        Encoding::Bzip2,
+        Encoding::Xz,
+        Encoding::Zstd,
+        Encoding::Tar,
+        Encoding::Flate,
+        Encoding::QuotedPrintable,
+        Encoding::Xml,
+        Encoding::PdfString,
+    ];
+
+    /// The name in reports (the same as the JSON value).
     pub fn as_str(self) -> &'static str {
         match self {
             Encoding::Base64 => "base64",
             Encoding::Percent => "percent",
             Encoding::JsonEscape => "json-escape",
             Encoding::Utf16le => "utf-16le",
+            Encoding::Utf16be => "utf-16be",
+            Encoding::Zip => "zip",
+            Encoding::Gzip => "gzip",
+            Encoding::Bzip2 => "bzip2",
+            Encoding::Xz => "xz",
+            Encoding::Zstd => "zstd",
+            Encoding::Tar => "tar",
+            Encoding::Flate => "flate",
+            Encoding::QuotedPrintable => "quoted-printable",
+            Encoding::Xml => "xml",
+            Encoding::PdfString => "pdf-string",
         }
+    }
+}
+
+impl std::fmt::Display for Encoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -171,11 +228,23 @@ pub fn decode(hay: &[u8], pos: usize, trigger: &Trigger) -> Option<Decoded> {
             let (start, end) = line_window(hay, pos, trigger.before, trigger.after);
             Some(decode_json_escapes(&hay[start..end], start))
         }
-        Encoding::Utf16le => {
+        Encoding::Utf16le | Encoding::Utf16be => {
             let start = pos.saturating_sub(trigger.before);
             let end = (pos + trigger.after).min(hay.len());
-            Some(decode_utf16le(&hay[start..end], start))
+            let big_endian = trigger.encoding == Encoding::Utf16be;
+            Some(decode_utf16(&hay[start..end], start, big_endian))
         }
+        // Containers and documents are opened by the sources, never by a prefilter hit.
+        Encoding::Zip
+        | Encoding::Gzip
+        | Encoding::Bzip2
+        | Encoding::Xz
+        | Encoding::Zstd
+        | Encoding::Tar
+        | Encoding::Flate
+        | Encoding::QuotedPrintable
+        | Encoding::Xml
+        | Encoding::PdfString => None,
     }
 }
 
@@ -289,10 +358,15 @@ fn decode_json_escapes(text: &[u8], base: usize) -> Decoded {
     Decoded { bytes, map }
 }
 
-fn decode_utf16le(text: &[u8], base: usize) -> Decoded {
-    let units = text
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]));
+/// UTF-16 text, little or big endian, as UTF-8; unpaired surrogates become U+FFFD.
+fn decode_utf16(text: &[u8], base: usize, big_endian: bool) -> Decoded {
+    let units = text.chunks_exact(2).map(|c| {
+        if big_endian {
+            u16::from_be_bytes([c[0], c[1]])
+        } else {
+            u16::from_le_bytes([c[0], c[1]])
+        }
+    });
     let mut bytes = Vec::with_capacity(text.len() / 2);
     let mut map = Vec::with_capacity(text.len() / 2);
     let mut unit_index = 0usize;
@@ -383,8 +457,32 @@ mod tests {
         assert_eq!(d.bytes, b"gh_\n");
         let text = format!("{}x", classic());
         let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-        let d = decode_utf16le(&le, 100);
+        let d = decode_utf16(&le, 100, false);
         assert_eq!(d.bytes, text.as_bytes());
         assert_eq!(d.map[4], 108);
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let d = decode_utf16(&be, 100, true);
+        assert_eq!(d.bytes, text.as_bytes());
+        assert_eq!(d.map[4], 108);
+    }
+
+    #[test]
+    fn every_encoding_is_listed_once_and_named_as_in_json() {
+        for (i, e) in Encoding::ALL.iter().enumerate() {
+            assert_eq!(*e as usize, i);
+            let json = serde_json::to_string(e).unwrap();
+            assert_eq!(json, format!("\"{}\"", e.as_str()));
+        }
+        let names: Vec<&str> = Encoding::ALL.iter().map(|e| e.as_str()).collect();
+        for want in [
+            "zip",
+            "flate",
+            "quoted-printable",
+            "utf-16be",
+            "pdf-string",
+            "xml",
+        ] {
+            assert!(names.contains(&want), "{want}");
+        }
     }
 }

@@ -282,7 +282,7 @@ impl Matcher {
 
     fn scan_into(&self, hay: &[u8], depth: usize, out: &mut Vec<Hit>) {
         // End of the last window each decoder decoded, so one encoded run is decoded once.
-        let mut decoded_until = [0usize; 5];
+        let mut decoded_until = [0usize; Encoding::ALL.len()];
         for m in self.prefilter.find_iter(hay) {
             for &(action, at) in &self.actions[m.pattern().as_usize()] {
                 let start = m.start() + at;
