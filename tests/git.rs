@@ -437,6 +437,17 @@ fn worktrees_shallow_clones_submodules_and_lfs_pointers() {
     let (r, _) = git_report(d, &[]);
     let notes = r["summary"]["notes"].to_string();
     assert!(notes.contains("submodules are not entered"), "{notes}");
+    let (r, _) = git_report(d, &["--all-objects"]);
+    assert_eq!(
+        r["summary"]["errors"], 0,
+        "a submodule is not a missing object: {r}"
+    );
+    assert!(
+        r["summary"]["notes"]
+            .to_string()
+            .contains("submodules are not entered"),
+        "{r}"
+    );
     assert!(notes.contains("LFS pointer"), "{notes}");
     assert_eq!(secrets(&r), vec![tok.clone()]);
 

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use super::attribution::record_message;
 use super::commits::{CommitGraph, parse_commit, shallow_boundary};
 use super::tree::{TreeCache, parse_entries};
+use super::walk::note_submodules;
 use super::{BlobScan, GitError, packidx};
 use crate::scan::Scanner;
 use crate::source::reader::Located;
@@ -148,6 +149,7 @@ pub(super) fn scan_all_objects(
     let graph = Mutex::new(CommitGraph::default());
     let cache = TreeCache::new();
     let lfs = AtomicU64::new(0);
+    let gitlinks = AtomicU64::new(0);
     read_in_pack_order(scanner, git_dir, oids, |repo, oid, kind, data| match kind {
         ObjectType::Blob => scan_blob(scanner, oid, data, &found, &lfs),
         ObjectType::Commit => {
@@ -176,7 +178,9 @@ pub(super) fn scan_all_objects(
         ObjectType::Tree => {
             cache.keep(oid, data);
             let parsed = parse_entries(data, |_, id, kind| {
-                if kind != ObjectType::Commit {
+                if kind == ObjectType::Commit {
+                    gitlinks.fetch_add(1, Relaxed);
+                } else {
                     expect(id, &|| format!("an entry of tree {oid}"));
                 }
             });
@@ -207,6 +211,9 @@ pub(super) fn scan_all_objects(
         );
     }
     note_lfs_pointers(scanner, &lfs);
+    if gitlinks.load(Relaxed) > 0 {
+        note_submodules(scanner);
+    }
     let graph = graph.into_inner().unwrap_or_else(|e| e.into_inner());
     Ok(BlobScan {
         hits_by_blob: found.into_inner().unwrap_or_else(|e| e.into_inner()),
