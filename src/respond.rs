@@ -28,8 +28,9 @@ pub struct RespondOptions {
     pub interval: Duration,
 }
 
+/// What responding found out: a secret is live, a revocation failed (the exit code reads it).
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Outcome {
+pub struct Responded {
     pub any_live: bool,
     pub any_failed: bool,
 }
@@ -51,8 +52,8 @@ pub fn respond(
     findings: &mut Vec<Finding>,
     opts: &RespondOptions,
     console: &Console,
-) -> Result<Outcome, RespondError> {
-    let mut outcome = Outcome::default();
+) -> Result<Responded, RespondError> {
+    let mut outcome = Responded::default();
     let host = Host::new(crate::github::client::web_host(&opts.client.api_url));
     // Revoking alone sends nothing before the user confirms; verification comes first only
     // when asked for (`patrol incident` asks for it).

@@ -65,7 +65,7 @@ impl<'a> Scanner<'a> {
     /// Scans one input and returns its hits without recording them, for sources that know
     /// their locations only later (git blobs are attributed to commits after the scan).
     /// `None` when the input looked binary and was skipped.
-    pub fn scan_only(
+    pub fn hits_in(
         &self,
         path: &str,
         input: impl Read,
@@ -89,8 +89,8 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Like [`Scanner::scan_only`] for bytes already in memory: no copy.
-    pub fn scan_only_bytes(&self, data: &[u8]) -> Option<Vec<Located>> {
+    /// Like [`Scanner::hits_in`] for bytes already in memory: no copy.
+    pub fn hits_in_bytes(&self, data: &[u8]) -> Option<Vec<Located>> {
         let mut hits = Vec::new();
         let outcome = reader::scan_slice(self.matcher, data, self.skip_binary, |l| hits.push(l));
         self.tally(outcome, hits)
@@ -101,14 +101,14 @@ impl<'a> Scanner<'a> {
     /// streamed otherwise (bounded memory for files of any size). Files are never
     /// memory-mapped: a file truncated meanwhile (a live log, `copytruncate`) would kill the
     /// process with SIGBUS; read, it is scanned as far as it still goes.
-    pub fn scan_file_only(
+    pub fn hits_in_file(
         &self,
         path: &str,
         mut file: std::fs::File,
         len: u64,
     ) -> Option<Vec<Located>> {
         if !(WHOLE_MIN..=self.chunking.size as u64).contains(&len) {
-            return self.scan_only(path, file, Some(len));
+            return self.hits_in(path, file, Some(len));
         }
         WHOLE_FILE.with_borrow_mut(|buf| {
             buf.clear();
@@ -124,7 +124,7 @@ impl<'a> Scanner<'a> {
                     .map(|_| true)
             });
             match rest {
-                Ok(true) => self.scan_only_bytes(buf),
+                Ok(true) => self.hits_in_bytes(buf),
                 Ok(false) => {
                     self.diagnostics.skipped_binary();
                     None
@@ -189,7 +189,7 @@ impl<'a> Scanner<'a> {
         input: impl Read,
         size_hint: Option<u64>,
     ) {
-        if let Some(hits) = self.scan_only(path, input, size_hint) {
+        if let Some(hits) = self.hits_in(path, input, size_hint) {
             self.record_all(source, path, hits);
         }
     }
@@ -197,7 +197,7 @@ impl<'a> Scanner<'a> {
     /// Scans input that arrives over time (standard input) and records each hit as soon as
     /// its line has arrived, through `record` (which turns it into a location).
     pub fn scan_arriving(&self, path: &str, input: impl Read, mut record: impl FnMut(Located)) {
-        let result = reader::scan_arriving(
+        let result = crate::source::arriving::scan_arriving(
             self.matcher,
             input,
             self.chunking,

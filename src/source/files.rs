@@ -241,8 +241,8 @@ fn scan_file(scanner: &Scanner, path: &Path, named: bool, opts: &WalkOptions) {
         Ok(Opened::File(_, len)) if opts.max_file_size.is_some_and(|max| len > max) => {
             return diag.skipped_large();
         }
-        Ok(Opened::File(file, len)) => scanner.scan_file_only(&shown, file, len),
-        Ok(Opened::Stream(file)) => scanner.scan_only(&shown, file, None),
+        Ok(Opened::File(file, len)) => scanner.hits_in_file(&shown, file, len),
+        Ok(Opened::Stream(file)) => scanner.hits_in(&shown, file, None),
     };
     if let Some(hits) = hits {
         scanner.record_all(SourceKind::File, &shown, hits);

@@ -82,7 +82,7 @@ pub fn scan_log(
     size: Option<u64>,
     base: &LogContext,
 ) {
-    if let Some(hits) = scanner.scan_only(path, input, size) {
+    if let Some(hits) = scanner.hits_in(path, input, size) {
         record(scanner, hits, path, &context_for(name, base));
     }
 }
@@ -200,8 +200,8 @@ fn scan_path(scanner: &Scanner, archives: &Archives, path: &Path, named: bool) {
     let hits = match files::open_input(path, named) {
         Err(e) => return scanner.diagnostics.problem(shown, e.to_string()),
         Ok(Opened::Special) => return scanner.diagnostics.skipped_special(),
-        Ok(Opened::File(file, len)) => scanner.scan_file_only(&shown, file, len),
-        Ok(Opened::Stream(file)) => scanner.scan_only(&shown, file, None),
+        Ok(Opened::File(file, len)) => scanner.hits_in_file(&shown, file, len),
+        Ok(Opened::Stream(file)) => scanner.hits_in(&shown, file, None),
     };
     if let Some(hits) = hits {
         record(

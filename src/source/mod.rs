@@ -10,6 +10,7 @@
 
 pub mod adapters;
 pub mod archive;
+pub mod arriving;
 pub mod files;
 pub mod git;
 pub mod logs;

@@ -92,7 +92,7 @@ pub fn scan_staged(scanner: &Scanner, path: &Path) -> Result<(), GitError> {
                 continue;
             }
         };
-        let Some(hits) = scanner.scan_only_bytes(blob.content()) else {
+        let Some(hits) = scanner.hits_in_bytes(blob.content()) else {
             continue;
         };
         let old = match &what {

@@ -37,7 +37,7 @@ pub(super) fn record_message(
 ) {
     let short = &id.to_string()[..12];
     let path = format!("{object} {short}");
-    let Some(hits) = scanner.scan_only_bytes(message) else {
+    let Some(hits) = scanner.hits_in_bytes(message) else {
         return;
     };
     if hits.is_empty() {

@@ -100,7 +100,7 @@ fn scan_blob(
         lfs_pointers.fetch_add(1, Relaxed);
         return;
     }
-    if let Some(hits) = scanner.scan_only_bytes(data) {
+    if let Some(hits) = scanner.hits_in_bytes(data) {
         if !hits.is_empty() {
             found
                 .lock()

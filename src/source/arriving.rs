@@ -1,0 +1,147 @@
+//! Input that arrives over time (standard input fed by `kubectl logs -f`): complete lines are
+//! scanned as soon as a read returns them, with the same chunk and overlap rules as
+//! [`super::reader::scan_stream`], so a token is reported while the pipe is still open.
+
+use std::io::{self, Read};
+
+use super::reader::{Chunking, Located, Outcome, SNIFF, locate, looks_binary};
+use crate::matcher::Matcher;
+
+/// Reads once into `buf` (at most `max` bytes, and 64 KiB): whatever has arrived. 0 at the end.
+fn read_arrived(input: &mut impl Read, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+    let start = buf.len();
+    buf.resize(start + max.clamp(1, 64 * 1024), 0);
+    loop {
+        match input.read(&mut buf[start..]) {
+            Ok(n) => {
+                buf.truncate(start + n);
+                return Ok(n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                buf.truncate(start);
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Like [`super::reader::scan_stream`], for input that arrives over time (a pipe from `kubectl logs -f`):
+/// complete lines are scanned as soon as a read returns them, without waiting for a whole
+/// chunk; a round still never holds more than a chunk plus its context. A hit whose rule would
+/// need text from a line not yet arrived is judged on what has arrived.
+pub fn scan_arriving<R: Read>(
+    matcher: &Matcher,
+    mut input: R,
+    chunking: Chunking,
+    skip_binary: bool,
+    mut emit: impl FnMut(Located),
+) -> io::Result<Outcome> {
+    let Chunking {
+        size: chunk,
+        context,
+    } = chunking;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut buf_start: u64 = 0;
+    let mut own_start = 0usize;
+    let mut lines_before: u64 = 0;
+    let mut line_start_before: u64 = 0;
+    let mut eof = read_arrived(&mut input, &mut buf, SNIFF)? == 0;
+    if skip_binary && looks_binary(&buf) {
+        return Ok(Outcome::Binary);
+    }
+    loop {
+        let want = own_start + chunk + context;
+        let full = buf.len() >= want;
+        let own_end = if full {
+            own_start + chunk
+        } else if eof {
+            buf.len()
+        } else {
+            memchr::memrchr(b'\n', &buf[own_start..]).map_or(own_start, |i| own_start + i + 1)
+        };
+        if own_end > own_start {
+            locate(
+                matcher,
+                &buf,
+                buf_start,
+                own_start..own_end,
+                (lines_before, line_start_before),
+                &mut emit,
+            );
+        }
+        if eof && !full {
+            return Ok(Outcome::Scanned(buf_start + buf.len() as u64));
+        }
+        let keep_from = own_end.saturating_sub(context);
+        let dropped = &buf[..keep_from];
+        lines_before += memchr::memchr_iter(b'\n', dropped).count() as u64;
+        if let Some(i) = memchr::memrchr(b'\n', dropped) {
+            line_start_before = buf_start + (i + 1) as u64;
+        }
+        buf.drain(..keep_from);
+        buf_start += keep_from as u64;
+        own_start = own_end - keep_from;
+        let want = own_start + chunk + context;
+        if !eof && buf.len() < want {
+            let room = want - buf.len();
+            eof = read_arrived(&mut input, &mut buf, room)? == 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::MatcherOptions;
+    use crate::source::reader::scan_stream;
+    use crate::template::Mint;
+
+    fn matcher() -> Matcher {
+        Matcher::new(crate::rules::builtin().unwrap(), MatcherOptions::default()).unwrap()
+    }
+
+    /// A reader that hands out at most `n` bytes per read, like a pipe.
+    struct Trickle<'d>(&'d [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(out.len()).min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn arriving_input_finds_what_a_stream_finds() {
+        let m = matcher();
+        let mut mint = Mint::new();
+        let mut text = Vec::new();
+        for i in 0..100u64 {
+            text.extend_from_slice(format!("line {i} filler\n").repeat(5).as_bytes());
+            text.extend_from_slice(format!("tok={}\n", mint.token("ghp").unwrap()).as_bytes());
+        }
+        let hits = |live: bool, size: usize, piece: usize| {
+            let mut got = Vec::new();
+            let chunking = Chunking { size, context: 300 };
+            let emit = |l: Located| got.push((l.hit.secret, l.line, l.column, l.offset));
+            let out = if live {
+                scan_arriving(&m, Trickle(&text, piece), chunking, true, emit)
+            } else {
+                scan_stream(&m, &text[..], None, chunking, true, emit)
+            };
+            assert!(matches!(out.unwrap(), Outcome::Scanned(n) if n == text.len() as u64));
+            got
+        };
+        let expected = hits(false, 1 << 20, 0);
+        assert_eq!(expected.len(), 100);
+        for (size, piece) in [(1 << 20, 7), (1 << 20, 4096), (64, 13), (1000, 1 << 16)] {
+            assert_eq!(
+                hits(true, size, piece),
+                expected,
+                "chunk {size}, reads of {piece}"
+            );
+        }
+    }
+}
