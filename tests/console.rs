@@ -116,3 +116,37 @@ fn a_token_in_a_commit_message_or_a_file_name_is_never_printed_whole() {
         }
     }
 }
+
+#[test]
+fn quiet_git_with_a_corrupt_object_and_a_finding_prints_nothing_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    write(d, "keep.txt", format!("{}\n", mint("ghp")));
+    write(d, "victim.txt", "content that will be corrupted\n");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "add"]);
+    let out = Process::new("git")
+        .args(["rev-parse", "HEAD:victim.txt"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let blob = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let obj = d.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    let mut perms = std::fs::metadata(&obj).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&obj, perms).unwrap();
+    std::fs::write(&obj, b"this is not zlib data").unwrap();
+    let (code, stdout, stderr) = run(d, &["git", "-q", "-f", "json", "."], "");
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stderr.is_empty(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(v["summary"]["errors"].as_u64().unwrap() >= 1, "{stdout}");
+    let (code, _, stderr) = run(d, &["git", "."], "");
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&blob),
+        "without -q the problem is printed: {stderr}"
+    );
+}
