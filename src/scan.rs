@@ -5,9 +5,9 @@ use std::io::Read;
 use std::sync::Mutex;
 
 use crate::diagnostics::Diagnostics;
-use crate::finding::{Collector, Finding, Location, SourceKind};
+use crate::finding::{Collector, Finding, Location};
 use crate::matcher::{Hit, Matcher};
-use crate::source::reader::{self, Chunking, Located, Outcome};
+use crate::source::reader::{self, Chunking, Located, Origin, Outcome};
 
 /// Files at least this big are read whole into a reused buffer (when they fit in one chunk).
 const WHOLE_MIN: u64 = 1 << 20;
@@ -184,13 +184,13 @@ impl<'a> Scanner<'a> {
     /// I/O errors are reported as problems with `path`; hits found before an error are kept.
     pub fn scan_input(
         &self,
-        source: SourceKind,
+        origin: &Origin,
         path: &str,
         input: impl Read,
         size_hint: Option<u64>,
     ) {
         if let Some(hits) = self.hits_in(path, input, size_hint) {
-            self.record_all(source, path, hits);
+            self.record_all(origin, path, hits);
         }
     }
 
@@ -212,10 +212,10 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Records hits at `path`.
-    pub fn record_all(&self, source: SourceKind, path: &str, hits: Vec<Located>) {
+    /// Records hits at `path`, from `origin`.
+    pub fn record_all(&self, origin: &Origin, path: &str, hits: Vec<Located>) {
         for l in hits {
-            let location = l.location(source, path);
+            let location = l.location(path, origin);
             self.record(l.hit, location);
         }
     }

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use super::archive::{Archives, Limits};
 use super::files::{self, WalkOptions};
 use super::git::{self, GitOptions};
+use super::reader::Origin;
 use super::{Source, SourceError, logs, staged};
-use crate::finding::{LogContext, Secret, SourceKind};
+use crate::finding::{LogContext, Secret};
 use crate::github::Client;
 use crate::github::actions::RunFilter;
 use crate::scan::Scanner;
@@ -21,7 +22,7 @@ pub struct Stdin;
 impl Source for Stdin {
     fn scan(&self, scanner: &Scanner) -> Result<(), SourceError> {
         scanner.scan_arriving("-", io::stdin().lock(), |l| {
-            let location = l.location(SourceKind::Stdin, "-");
+            let location = l.location("-", &Origin::Stdin);
             scanner.record(l.hit, location);
         });
         Ok(())

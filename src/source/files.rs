@@ -12,9 +12,9 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use rayon::prelude::*;
 
 use crate::diagnostics::Diagnostics;
-use crate::finding::SourceKind;
 use crate::scan::Scanner;
 use crate::source::archive::{self, Archives};
+use crate::source::reader::Origin;
 
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
@@ -228,7 +228,7 @@ fn scan_file_or_archive(
         Err(e) => return scanner.diagnostics.problem(name, e.to_string()),
     };
     archives.scan_opened(file, &name, kind, &|member_path, _member, reader, size| {
-        scanner.scan_input(SourceKind::File, member_path, reader, size);
+        scanner.scan_input(&Origin::File, member_path, reader, size);
     });
 }
 
@@ -245,7 +245,7 @@ fn scan_file(scanner: &Scanner, path: &Path, named: bool, opts: &WalkOptions) {
         Ok(Opened::Stream(file)) => scanner.hits_in(&shown, file, None),
     };
     if let Some(hits) = hits {
-        scanner.record_all(SourceKind::File, &shown, hits);
+        scanner.record_all(&Origin::File, &shown, hits);
     }
 }
 

@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::finding::{Location, LogContext, Secret, SourceKind};
+use crate::finding::{LogContext, Secret};
 use crate::github::Client;
 use crate::github::actions::{self, ActionsError, Run, RunFilter};
 use crate::scan::Scanner;
 use crate::source::archive::{self, Archives};
 use crate::source::files::{self, Opened, WalkError, WalkOptions};
-use crate::source::reader::Located;
+use crate::source::reader::{Located, Origin};
 
 /// Job and step names from a member path in GitHub's run-log layout.
 pub fn layout(member: &str) -> (Option<String>, Option<String>) {
@@ -61,16 +61,7 @@ pub fn timestamp(line_head: &[u8]) -> Option<String> {
 
 /// Records hits from one log with its context.
 pub fn record(scanner: &Scanner, hits: Vec<Located>, path: &str, base: &LogContext) {
-    for l in hits {
-        let location = Location {
-            log: Some(LogContext {
-                timestamp: timestamp(&l.line_head),
-                ..base.clone()
-            }),
-            ..l.location(SourceKind::Log, path)
-        };
-        scanner.record(l.hit, location);
-    }
+    scanner.record_all(&Origin::Log(base), path, hits);
 }
 
 /// Scans one log stream: a plain file, stdin, or an archive member.

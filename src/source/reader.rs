@@ -5,7 +5,7 @@
 
 use std::io::{self, Read};
 
-use crate::finding::{Location, SourceKind};
+use crate::finding::{GitContext, Location, LogContext, SourceKind};
 use crate::matcher::{Hit, Matcher};
 
 /// Default bytes per chunk: big enough that most files are one chunk.
@@ -27,18 +27,53 @@ pub struct Located {
     pub inline_allow: bool,
 }
 
+/// Where an input's bytes came from: the one context every source gives for its hits, turned
+/// into a [`Location`] in one place ([`Located::location`]).
+#[derive(Debug, Clone)]
+pub enum Origin<'a> {
+    File,
+    Stdin,
+    /// The index: what is about to be committed.
+    Staged,
+    /// An object in git history: the blob or message and the commit that introduced it.
+    Git(GitContext),
+    /// A CI log: archive, member, job, step and run; each hit adds its line's timestamp.
+    Log(&'a LogContext),
+}
+
+impl Origin<'_> {
+    pub fn kind(&self) -> SourceKind {
+        match self {
+            Origin::File => SourceKind::File,
+            Origin::Stdin => SourceKind::Stdin,
+            Origin::Staged => SourceKind::Staged,
+            Origin::Git(_) => SourceKind::Git,
+            Origin::Log(_) => SourceKind::Log,
+        }
+    }
+}
+
 impl Located {
-    /// This hit's location in an input shown as `path`; sources add git or log context.
-    pub fn location(&self, source: SourceKind, path: &str) -> Location {
+    /// This hit's location in an input shown as `path`, from `origin`.
+    pub fn location(&self, path: &str, origin: &Origin) -> Location {
         Location {
-            source,
+            source: origin.kind(),
             path: path.to_string(),
             line: self.line,
             column: self.column,
             offset: self.offset,
             decoded: self.hit.decoded.clone(),
-            git: None,
-            log: None,
+            git: match origin {
+                Origin::Git(g) => Some(g.clone()),
+                _ => None,
+            },
+            log: match origin {
+                Origin::Log(base) => Some(LogContext {
+                    timestamp: crate::source::logs::timestamp(&self.line_head),
+                    ..(*base).clone()
+                }),
+                _ => None,
+            },
             inline_allow: self.inline_allow,
         }
     }

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use git2::{DiffOptions, Index, Oid};
 
-use crate::finding::SourceKind;
 use crate::scan::Scanner;
 use crate::source::git::{GitError, open};
+use crate::source::reader::Origin;
 
 /// What a staged file adds.
 enum Added {
@@ -114,7 +114,7 @@ pub fn scan_staged(scanner: &Scanner, path: &Path) -> Result<(), GitError> {
                     .is_none_or(|b| memchr::memmem::find(b.content(), &l.hit.secret).is_none()),
             };
             if is_added {
-                let location = l.location(SourceKind::Staged, &shown);
+                let location = l.location(&shown, &Origin::Staged);
                 scanner.record(l.hit, location);
             }
         }

@@ -10,9 +10,9 @@ use git2::{ObjectType, Oid, Repository};
 
 use super::tree::read_entries;
 use super::{BlobScan, GitError};
-use crate::finding::{CommitInfo, GitContext, Location, SourceKind};
+use crate::finding::{CommitInfo, GitContext};
 use crate::scan::Scanner;
-use crate::source::reader::Located;
+use crate::source::reader::{Located, Origin};
 
 /// Who made commit `oid`, when, and its summary.
 fn commit_info(repo: &Repository, oid: Oid) -> Option<CommitInfo> {
@@ -54,15 +54,15 @@ pub(super) fn record_message(
         .and_then(|h| h.target())
         .is_some_and(|head| head == id || repo.graph_descendant_of(head, id).unwrap_or(false));
     for l in hits {
-        let location = Location {
-            git: Some(GitContext {
+        let location = l.location(
+            &path,
+            &Origin::Git(GitContext {
                 object,
                 id: id.to_string(),
                 commit: commit.clone(),
                 in_head,
             }),
-            ..l.location(SourceKind::Git, &path)
-        };
+        );
         scanner.record(l.hit, location);
     }
 }
@@ -129,15 +129,15 @@ fn record_blob(
     in_head: bool,
 ) {
     for l in hits {
-        let location = Location {
-            git: Some(GitContext {
+        let location = l.location(
+            &path,
+            &Origin::Git(GitContext {
                 object: "blob",
                 id: blob.to_string(),
                 commit: commit.clone(),
                 in_head,
             }),
-            ..l.location(SourceKind::Git, &path)
-        };
+        );
         scanner.record(l.hit.clone(), location);
     }
 }
