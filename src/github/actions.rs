@@ -2,7 +2,8 @@
 //! log archive (`GET …/runs/{id}/logs` answers 302 with a short-lived URL, followed *without*
 //! the Authorization header, HTTPS unless loopback), and delete a run's logs.
 
-use super::client::{ApiError, Client, Download, Response, check_url};
+use super::client::{ApiError, Client, Response, check_url};
+use super::download::Download;
 use crate::finding::Secret;
 
 #[derive(Debug, Clone, Default)]
