@@ -8,86 +8,8 @@
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use serde::Serialize;
 
-/// One decoding step, as recorded in a finding's decoding chain (`decoded` in reports). The
-/// matcher's own decoders record the first five; sources that open containers and documents
-/// record the others (a member of a zip: `zip`; a PDF stream: `flate`, then `pdf-string`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Encoding {
-    Base64,
-    Percent,
-    JsonEscape,
-    #[serde(rename = "utf-16le")]
-    Utf16le,
-    #[serde(rename = "utf-16be")]
-    Utf16be,
-    /// A zip member (Office Open XML, OpenDocument, jar, …).
-    Zip,
-    Gzip,
-    Bzip2,
-    Xz,
-    Zstd,
-    /// A tar member.
-    Tar,
-    /// A deflate stream (PDF `/FlateDecode`, zlib).
-    Flate,
-    /// Quoted-printable (MIME), soft line breaks joined.
-    QuotedPrintable,
-    /// XML text: entities decoded, runs of one paragraph joined (OOXML, ODF).
-    Xml,
-    /// A PDF literal `( … )` or hex `< … >` string.
-    PdfString,
-}
-
-impl Encoding {
-    /// Every step, in declaration order (`ALL[e as usize] == e`).
-    pub const ALL: [Encoding; 15] = [
-        Encoding::Base64,
-        Encoding::Percent,
-        Encoding::JsonEscape,
-        Encoding::Utf16le,
-        Encoding::Utf16be,
-        Encoding::Zip,
-        Encoding::Gzip,
-        Encoding::Bzip2,
-        Encoding::Xz,
-        Encoding::Zstd,
-        Encoding::Tar,
-        Encoding::Flate,
-        Encoding::QuotedPrintable,
-        Encoding::Xml,
-        Encoding::PdfString,
-    ];
-
-    /// The name in reports (the same as the JSON value).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Encoding::Base64 => "base64",
-            Encoding::Percent => "percent",
-            Encoding::JsonEscape => "json-escape",
-            Encoding::Utf16le => "utf-16le",
-            Encoding::Utf16be => "utf-16be",
-            Encoding::Zip => "zip",
-            Encoding::Gzip => "gzip",
-            Encoding::Bzip2 => "bzip2",
-            Encoding::Xz => "xz",
-            Encoding::Zstd => "zstd",
-            Encoding::Tar => "tar",
-            Encoding::Flate => "flate",
-            Encoding::QuotedPrintable => "quoted-printable",
-            Encoding::Xml => "xml",
-            Encoding::PdfString => "pdf-string",
-        }
-    }
-}
-
-impl std::fmt::Display for Encoding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use super::encoding::Encoding;
 
 /// What a decoder literal asks for when it is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,12 +25,18 @@ pub struct Trigger {
 
 /// Decoded bytes and, for each, the offset in the input it came from.
 pub struct Decoded {
+    /// The step that was decoded (a UTF-16 trigger decodes `utf-16le` or `utf-16be`).
+    pub encoding: Encoding,
     pub bytes: Vec<u8>,
     pub map: Vec<usize>,
 }
 
 /// Longest token we expect (stateless installation tokens are ~520 characters).
 const MAX_TOKEN: usize = 640;
+
+/// Characters of UTF-16 text decoded before a hit: the context rules' names and URLs sit
+/// before the value they find (`docker login -u USER -p TOKEN ghcr.io` the longest).
+const UTF16_BEFORE: usize = 200;
 
 /// The parts of `base64(x + literal + y)` fixed by `literal` alone, for each of the three
 /// alignments, with the literal's position inside its 4-character group. URL-safe variants are
@@ -197,15 +125,27 @@ pub fn fixed_triggers() -> Vec<(Vec<u8>, Trigger)> {
                 format!("%{:02X}%{:X}", prefix[0], prefix[1] >> 4).into_bytes(),
                 percent,
             );
-            // JSON escapes of `_` (`\u005f`), and of the first byte when everything is escaped.
+            // JSON escapes of `_` (`\u005f`): every prefix holds one within its first seven
+            // characters, so a token escaped whole is found from it too (`before` reaches
+            // back over six escaped characters).
             let json = t(Encoding::JsonEscape, 72, MAX_TOKEN * 6);
             push(format!("\\u{:04x}", b'_').as_bytes()[..5].to_vec(), json);
-            push(format!("\\u{:04x}", prefix[0]).into_bytes(), json);
-            // The first two characters in UTF-16 little endian (Windows' "Unicode"); the hit is
-            // the first unit.
+            // UTF-16 text (Windows' "Unicode", little endian, and big endian): the first two
+            // characters, each followed by a NUL. In either byte order ASCII text alternates
+            // NULs and characters, so this one form is found in both; the decoder tells them
+            // apart by alignment. The same two letters in upper case start the names the
+            // context rules look for (`GITHUB_…`, `GH_…`, `GHCR_…`; lower case `github…`,
+            // `gh_…` share the prefixes' form), so context rules see UTF-16 text as well.
+            let utf16 = t(Encoding::Utf16le, 2 * UTF16_BEFORE, MAX_TOKEN * 2);
+            push(vec![prefix[0], 0, prefix[1], 0], utf16);
             push(
-                vec![prefix[0], 0, prefix[1], 0],
-                t(Encoding::Utf16le, 0, MAX_TOKEN * 2),
+                vec![
+                    prefix[0].to_ascii_uppercase(),
+                    0,
+                    prefix[1].to_ascii_uppercase(),
+                    0,
+                ],
+                utf16,
             );
         }
     }
@@ -228,12 +168,7 @@ pub fn decode(hay: &[u8], pos: usize, trigger: &Trigger) -> Option<Decoded> {
             let (start, end) = line_window(hay, pos, trigger.before, trigger.after);
             Some(decode_json_escapes(&hay[start..end], start))
         }
-        Encoding::Utf16le | Encoding::Utf16be => {
-            let start = pos.saturating_sub(trigger.before);
-            let end = (pos + trigger.after).min(hay.len());
-            let big_endian = trigger.encoding == Encoding::Utf16be;
-            Some(decode_utf16(&hay[start..end], start, big_endian))
-        }
+        Encoding::Utf16le | Encoding::Utf16be => Some(decode_utf16_around(hay, pos, trigger)),
         // Containers and documents are opened by the sources, never by a prefilter hit.
         Encoding::Zip
         | Encoding::Gzip
@@ -246,6 +181,19 @@ pub fn decode(hay: &[u8], pos: usize, trigger: &Trigger) -> Option<Decoded> {
         | Encoding::Xml
         | Encoding::PdfString => None,
     }
+}
+
+/// Decodes UTF-16 around a hit on a character followed by a NUL at `pos`. ASCII text reads
+/// the same in both byte orders away from its ends (`X\0Y\0` is little endian from `X`, big
+/// endian from the NUL before it); the byte order is the one that puts code units at even
+/// offsets — files, blobs and members are scanned from offset 0 and chunks start at even
+/// offsets — and a byte-order mark, when it is there, agrees with it.
+fn decode_utf16_around(hay: &[u8], pos: usize, trigger: &Trigger) -> Decoded {
+    let big_endian = pos % 2 == 1;
+    let unit = if big_endian { pos - 1 } else { pos };
+    let start = unit - (trigger.before.min(unit) & !1);
+    let end = unit.saturating_add(trigger.after).min(hay.len());
+    decode_utf16(&hay[start..end], start, big_endian)
 }
 
 fn line_window(hay: &[u8], pos: usize, before: usize, after: usize) -> (usize, usize) {
@@ -283,7 +231,11 @@ fn decode_base64(hay: &[u8], pos: usize, trigger: &Trigger) -> Option<Decoded> {
     );
     let bytes = engine.decode(text).ok()?;
     let map = (0..bytes.len()).map(|d| start + d / 3 * 4).collect();
-    Some(Decoded { bytes, map })
+    Some(Decoded {
+        encoding: Encoding::Base64,
+        bytes,
+        map,
+    })
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -312,7 +264,11 @@ fn decode_percent(text: &[u8], base: usize) -> Decoded {
         map.push(base + i);
         i += 1;
     }
-    Decoded { bytes, map }
+    Decoded {
+        encoding: Encoding::Percent,
+        bytes,
+        map,
+    }
 }
 
 fn decode_json_escapes(text: &[u8], base: usize) -> Decoded {
@@ -355,7 +311,11 @@ fn decode_json_escapes(text: &[u8], base: usize) -> Decoded {
         map.push(base + i);
         i += 1;
     }
-    Decoded { bytes, map }
+    Decoded {
+        encoding: Encoding::JsonEscape,
+        bytes,
+        map,
+    }
 }
 
 /// UTF-16 text, little or big endian, as UTF-8; unpaired surrogates become U+FFFD.
@@ -379,110 +339,16 @@ fn decode_utf16(text: &[u8], base: usize, big_endian: bool) -> Decoded {
         }
         unit_index += ch.len_utf16();
     }
-    Decoded { bytes, map }
+    Decoded {
+        encoding: if big_endian {
+            Encoding::Utf16be
+        } else {
+            Encoding::Utf16le
+        },
+        bytes,
+        map,
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::kind::TokenKind;
-
-    fn classic() -> &'static str {
-        TokenKind::ClassicPat.prefix()
-    }
-
-    #[test]
-    fn escaped_prefix_triggers_come_from_the_registry() {
-        let lits: Vec<Vec<u8>> = fixed_triggers().into_iter().map(|(l, _)| l).collect();
-        for want in [
-            &b"p%5F"[..],
-            b"t%5F",
-            b"%67%6",
-            b"\\u005",
-            b"\\u0067",
-            b"g\0h\0",
-            b"g\0i\0",
-        ] {
-            assert!(
-                lits.iter().any(|l| l == want),
-                "{:?}",
-                String::from_utf8_lossy(want)
-            );
-        }
-        let unique: std::collections::HashSet<_> = lits.iter().collect();
-        assert_eq!(unique.len(), lits.len());
-    }
-
-    #[test]
-    fn base64_forms_are_found_in_every_alignment() {
-        let forms = base64_forms(classic().as_bytes());
-        for pad in ["", "a", "ab", "abc"] {
-            let enc =
-                base64::engine::general_purpose::STANDARD.encode(format!("{pad}{}1234", classic()));
-            assert!(
-                forms.iter().any(|(f, _)| enc.contains(f.as_str())),
-                "{pad:?} -> {enc} not covered by {forms:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn base64_decode_maps_back_to_encoded_text() {
-        let inner = format!("octocat:{}secretvalue", classic());
-        let enc = base64::engine::general_purpose::STANDARD.encode(&inner);
-        let hay = format!("{{\"auth\": \"{enc}\"}}");
-        let forms = base64_forms(classic().as_bytes());
-        let (form, phase) = forms
-            .iter()
-            .find(|(f, _)| hay.contains(f.as_str()))
-            .unwrap();
-        let pos = hay.find(form.as_str()).unwrap();
-        let t = Trigger {
-            encoding: Encoding::Base64,
-            before: 96,
-            after: 200,
-            phase: *phase,
-        };
-        let d = decode(hay.as_bytes(), pos, &t).unwrap();
-        assert_eq!(d.bytes, inner.as_bytes());
-        assert_eq!(d.map[0], hay.find(&enc).unwrap());
-    }
-
-    #[test]
-    fn percent_json_and_utf16() {
-        let d = decode_percent(b"a%5Fb%zz", 10);
-        assert_eq!(d.bytes, b"a_b%zz");
-        assert_eq!(d.map[2], 14);
-        let d = decode_json_escapes(br#"\u0067h\u005f\n"#, 0);
-        assert_eq!(d.bytes, b"gh_\n");
-        let text = format!("{}x", classic());
-        let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-        let d = decode_utf16(&le, 100, false);
-        assert_eq!(d.bytes, text.as_bytes());
-        assert_eq!(d.map[4], 108);
-        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
-        let d = decode_utf16(&be, 100, true);
-        assert_eq!(d.bytes, text.as_bytes());
-        assert_eq!(d.map[4], 108);
-    }
-
-    #[test]
-    fn every_encoding_is_listed_once_and_named_as_in_json() {
-        for (i, e) in Encoding::ALL.iter().enumerate() {
-            assert_eq!(*e as usize, i);
-            let json = serde_json::to_string(e).unwrap();
-            assert_eq!(json, format!("\"{}\"", e.as_str()));
-        }
-        let names: Vec<&str> = Encoding::ALL.iter().map(|e| e.as_str()).collect();
-        for want in [
-            "zip",
-            "flate",
-            "quoted-printable",
-            "utf-16be",
-            "pdf-string",
-            "xml",
-        ] {
-            assert!(names.contains(&want), "{want}");
-        }
-    }
-}
+mod tests;

@@ -7,6 +7,7 @@
 pub mod checksum;
 mod confirm;
 pub mod decode;
+mod encoding;
 mod examples;
 pub mod line;
 pub mod placeholder;
@@ -197,7 +198,8 @@ impl Matcher {
     }
 
     /// Longest context a rule or decoder may need around a hit; chunked sources overlap
-    /// their chunks by this much so that nothing at a boundary is missed.
+    /// their chunks by this much so that nothing at a boundary is missed. Even, so that chunks
+    /// start at even offsets, where UTF-16 code units do.
     pub fn max_window(&self) -> usize {
         let rules = self
             .rules
@@ -207,7 +209,7 @@ impl Matcher {
             Action::Decode(t) => Some(t.before + t.after),
             Action::Rule(_) => None,
         });
-        rules.chain(decoders).max().unwrap_or(0)
+        rules.chain(decoders).max().unwrap_or(0).next_multiple_of(2)
     }
 
     /// All hits in `hay`, in order of offset, one per (secret, offset).
@@ -301,7 +303,7 @@ impl Matcher {
                         self.scan_into(&d.bytes, depth + 1, &mut inner);
                         for mut hit in inner {
                             hit.offset = d.map[hit.offset];
-                            hit.decoded.insert(0, trigger.encoding);
+                            hit.decoded.insert(0, d.encoding);
                             out.push(hit);
                         }
                     }

@@ -266,3 +266,56 @@ fn dense_prefixes_are_cheap_and_change_nothing() {
     assert_eq!(hits[0].secret, token.as_bytes());
     assert_eq!(hits[0].offset, prefix.len() * 20_000 + 1);
 }
+
+fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if bom {
+        out.extend_from_slice(if big_endian {
+            &[0xFE, 0xFF]
+        } else {
+            &[0xFF, 0xFE]
+        });
+    }
+    for u in text.encode_utf16() {
+        out.extend_from_slice(&if big_endian {
+            u.to_be_bytes()
+        } else {
+            u.to_le_bytes()
+        });
+    }
+    out
+}
+
+#[test]
+fn utf16_text_in_either_byte_order_is_decoded_for_token_and_context_rules() {
+    let mut mint = Mint::new();
+    let m = builtin();
+    let token = mint.token("ghp").unwrap();
+    let hex = mint.token("hex40").unwrap();
+    for big_endian in [false, true] {
+        let want = if big_endian {
+            Encoding::Utf16be
+        } else {
+            Encoding::Utf16le
+        };
+        for bom in [false, true] {
+            let lead = if bom { 2 } else { 0 };
+            // A token at the very start, then one after other text, then a context value.
+            for (text, secret, at) in [
+                (format!("{token}\r\n"), &token, 0),
+                (format!("note: {token}\r\n"), &token, 6),
+                (format!("x=1\r\nGH_TOKEN={hex}\r\n"), &hex, 14),
+                (format!("GITHUB_TOKEN=\"{hex}\"\r\n"), &hex, 14),
+                (format!("  github_token: {hex}\r\n"), &hex, 16),
+            ] {
+                let bytes = utf16(&text, big_endian, bom);
+                let hits = m.scan(&bytes);
+                let case = format!("{text:?} be={big_endian} bom={bom}");
+                assert_eq!(hits.len(), 1, "{case}: {hits:?}");
+                assert_eq!(hits[0].secret, secret.as_bytes(), "{case}");
+                assert_eq!(hits[0].decoded, vec![want], "{case}");
+                assert_eq!(hits[0].offset, lead + 2 * at, "{case}");
+            }
+        }
+    }
+}

