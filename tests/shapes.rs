@@ -80,3 +80,86 @@ fn utf16_little_endian_context_and_a_token_at_the_start_are_found() {
         assert_eq!(loc["offset"], 2 + if *s == hex { 26 } else { 0 });
     }
 }
+
+#[test]
+fn terraform_state_outputs_and_hcl_variable_defaults_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let state_value = mint("hex40");
+    let hcl_default = mint("opaque");
+    let json_default = mint("hex40");
+    let state = format!(
+        r#"{{
+  "version": 4,
+  "terraform_version": "1.9.5",
+  "outputs": {{
+    "github_token": {{
+      "value": "{state_value}",
+      "type": "string",
+      "sensitive": true
+    }},
+    "region": {{
+      "value": "{}",
+      "type": "string"
+    }}
+  }},
+  "resources": []
+}}
+"#,
+        mint("hex40")
+    );
+    write(dir.path(), "terraform.tfstate", state);
+    write(
+        dir.path(),
+        "variables.tf",
+        format!(
+            "variable \"region\" {{\n  default = \"eu-west-1\"\n}}\n\n\
+             variable \"github_token\" {{\n  description = \"Token for the provider\"\n  \
+             type        = string\n  sensitive   = true\n  default     = \"{hcl_default}\"\n}}\n"
+        ),
+    );
+    write(
+        dir.path(),
+        "main.tf.json",
+        format!("{{\"variable\": {{\"GH_TOKEN\": {{\"default\": \"{json_default}\"}}}}}}\n"),
+    );
+    let r = scan(&dir);
+    let mut found = secrets(&r);
+    found.sort();
+    let mut want = vec![
+        state_value.clone(),
+        hcl_default.clone(),
+        json_default.clone(),
+    ];
+    want.sort();
+    assert_eq!(found, want, "{r}");
+    let f = finding(&r, &state_value);
+    assert_eq!(f["rule"], "github-credential-block-value");
+    assert_eq!(f["kind"], "legacy-hex");
+    assert_eq!(f["locations"][0]["line"], 6);
+    let f = finding(&r, &hcl_default);
+    assert_eq!(f["locations"][0]["line"], 9);
+}
+
+#[test]
+fn values_end_at_the_delimiters_of_the_surrounding_syntax() {
+    let dir = tempfile::tempdir().unwrap();
+    let npm = mint("hex40");
+    let docker = mint("hex40");
+    let netrc = mint("opaque");
+    write(
+        dir.path(),
+        "setup.js",
+        format!(
+            "await fs.writeFile('.npmrc', `//npm.pkg.github.com/:_authToken={npm}`, 'utf8');\n\
+             run(`docker login ghcr.io -u octocat -p {docker}`);\n\
+             const netrc = `machine github.com login octocat password {netrc}`;\n"
+        ),
+    );
+    let r = scan(&dir);
+    let mut found = secrets(&r);
+    found.sort();
+    let mut want = vec![npm.clone(), docker.clone(), netrc.clone()];
+    want.sort();
+    assert_eq!(found, want, "{r}");
+    assert_eq!(finding(&r, &npm)["rule"], "github-npmrc-auth-token");
+}
