@@ -101,12 +101,7 @@ impl<'a> Scanner<'a> {
     /// streamed otherwise (bounded memory for files of any size). Files are never
     /// memory-mapped: a file truncated meanwhile (a live log, `copytruncate`) would kill the
     /// process with SIGBUS; read, it is scanned as far as it still goes.
-    pub fn hits_in_file(
-        &self,
-        path: &str,
-        mut file: std::fs::File,
-        len: u64,
-    ) -> Option<Vec<Located>> {
+    pub fn hits_in_file(&self, path: &str, mut file: impl Read, len: u64) -> Option<Vec<Located>> {
         if !(WHOLE_MIN..=self.chunking.size as u64).contains(&len) {
             return self.hits_in(path, file, Some(len));
         }

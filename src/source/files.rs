@@ -13,7 +13,8 @@ use rayon::prelude::*;
 
 use crate::diagnostics::Diagnostics;
 use crate::scan::Scanner;
-use crate::source::archive::{self, Archives};
+use crate::source::archive::{self, Archives, Limits};
+use crate::source::document::{self, HeadTap};
 use crate::source::reader::Origin;
 
 #[derive(Debug, Clone, Default)]
@@ -108,7 +109,7 @@ pub fn scan_paths(
         opts,
         |path, named| match archives {
             Some(a) => scan_file_or_archive(scanner, a, path, named, opts),
-            None => scan_file(scanner, path, named, opts),
+            None => scan_file(scanner, path, named, opts, &archive::Limits::default()),
         },
     )
 }
@@ -214,7 +215,7 @@ fn scan_file_or_archive(
 ) {
     let name = shown(path);
     let Some(kind) = archive::kind_of(&name) else {
-        return scan_file(scanner, path, named, opts);
+        return scan_file(scanner, path, named, opts, &archives.limits());
     };
     if opts
         .max_file_size
@@ -227,21 +228,29 @@ fn scan_file_or_archive(
         Ok(Opened::Special) => return scanner.diagnostics.skipped_special(),
         Err(e) => return scanner.diagnostics.problem(name, e.to_string()),
     };
-    archives.scan_opened(file, &name, kind, &|member_path, _member, reader, size| {
-        scanner.scan_input(&Origin::File, member_path, reader, size);
+    let limits = archives.limits();
+    archives.scan_opened(file, &name, kind, &|member_path, member, reader, size| {
+        document::scan_member(scanner, &limits, member_path, member, reader, size);
     });
 }
 
-fn scan_file(scanner: &Scanner, path: &Path, named: bool, opts: &WalkOptions) {
+/// Scans a file raw and, when it is a document (PDF, email), decoded as well.
+fn scan_file(scanner: &Scanner, path: &Path, named: bool, opts: &WalkOptions, limits: &Limits) {
     let diag = scanner.diagnostics;
     let shown = shown(path);
+    let mut head = HeadTap::default();
     let hits = match open_input(path, named) {
         Err(e) => return diag.problem(shown, e.to_string()),
         Ok(Opened::Special) => return diag.skipped_special(),
         Ok(Opened::File(_, len)) if opts.max_file_size.is_some_and(|max| len > max) => {
             return diag.skipped_large();
         }
-        Ok(Opened::File(file, len)) => scanner.hits_in_file(&shown, file, len),
+        Ok(Opened::File(file, len)) => {
+            let hits = scanner.hits_in_file(&shown, head.reading(file), len);
+            let raw = hits.as_deref();
+            document::scan_document_file(scanner, limits, path, &shown, head.bytes(), raw);
+            hits
+        }
         Ok(Opened::Stream(file)) => scanner.hits_in(&shown, file, None),
     };
     if let Some(hits) = hits {

@@ -11,6 +11,7 @@
 pub mod adapters;
 pub mod archive;
 pub mod arriving;
+pub mod document;
 pub mod files;
 pub mod git;
 pub mod logs;

@@ -52,7 +52,9 @@ pub enum Kind {
 /// The archive kind a name says, if any.
 pub fn kind_of(name: &str) -> Option<Kind> {
     let n = name.to_ascii_lowercase();
-    if n.ends_with(".zip") {
+    // Office Open XML and OpenDocument packages are zips of XML parts.
+    const PACKAGES: [&str; 7] = [".zip", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp"];
+    if PACKAGES.iter().any(|p| n.ends_with(p)) {
         Some(Kind::Zip)
     } else if n.ends_with(".tar.gz") || n.ends_with(".tgz") {
         Some(Kind::TarGz)
@@ -95,6 +97,10 @@ impl<'r> Input<'r> {
 impl<'a> Archives<'a> {
     pub fn new(limits: Limits, diag: &'a Diagnostics) -> Archives<'a> {
         Archives { limits, diag }
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// Scans the archive at `path` (shown as `shown`). Problems are reported, never fatal.
