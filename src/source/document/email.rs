@@ -8,7 +8,7 @@
 use memchr::memmem;
 
 use super::{Origin, Piece};
-use crate::matcher::decode::Encoding;
+use crate::matcher::Encoding;
 
 /// Multiparts and attached messages nested deeper than this are a problem.
 const MAX_DEPTH: usize = 16;

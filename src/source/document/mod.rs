@@ -16,7 +16,7 @@ pub mod xml;
 
 pub use scan::{scan_decoded, scan_document_file, scan_member};
 
-use crate::matcher::decode::Encoding;
+use crate::matcher::Encoding;
 
 /// Bytes of a document read whole to be decoded; a bigger one is scanned raw only (a problem).
 pub const MAX_DOCUMENT: u64 = 64 << 20;

@@ -16,7 +16,7 @@ use memchr::memmem;
 
 use super::pdf_strings::Strings;
 use super::{Limits, Origin, Piece};
-use crate::matcher::decode::Encoding;
+use crate::matcher::Encoding;
 
 /// Streams read in one document; the rest is a problem.
 pub const MAX_STREAMS: usize = 100_000;

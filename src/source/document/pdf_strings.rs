@@ -6,7 +6,7 @@
 //! maps back to the character it came from.
 
 use super::{Origin, Piece};
-use crate::matcher::decode::Encoding;
+use crate::matcher::Encoding;
 
 /// Decoded string bytes gathered before they are handed over as one piece.
 const FLUSH: usize = 1 << 20;

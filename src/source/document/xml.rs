@@ -6,7 +6,7 @@
 //! (indentation) is dropped. Every output byte maps back to its offset in the part.
 
 use super::{Origin, Piece};
-use crate::matcher::decode::Encoding;
+use crate::matcher::Encoding;
 
 /// Elements (by local name) whose end, or empty form, ends a line of text.
 const BREAKS: [&[u8]; 12] = [
