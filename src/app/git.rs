@@ -5,7 +5,7 @@ use anyhow::Result;
 use super::pipeline::scan_and_report;
 use crate::cli::GitArgs;
 use crate::plan::{self, RepoConfig, Request};
-use crate::source::adapters::History;
+use crate::source::git::History;
 use crate::source::git::{self, GitOptions};
 
 pub fn run(args: GitArgs) -> Result<i32> {

@@ -11,7 +11,7 @@ use crate::github::Client;
 use crate::github::actions::RunFilter;
 use crate::plan::{self, RepoConfig, Request};
 use crate::source::Source;
-use crate::source::adapters::{GithubRuns, LogFiles, LogStdin};
+use crate::source::logs::{GithubRuns, LogFiles, LogStdin};
 
 /// The repository whose run logs are fetched, and how.
 struct Github {

@@ -8,8 +8,9 @@ use anyhow::Result;
 use super::pipeline::{Reported, scan_and_report};
 use crate::cli::{DetectArgs, IncidentArgs, OutputArgs, RespondArgs, StdinArgs, StepsArgs};
 use crate::plan::{self, RepoConfig, Request};
-use crate::source::adapters::{Files, Stdin};
+use crate::source::files::Files;
 use crate::source::files::WalkOptions;
+use crate::source::stdin::Stdin;
 
 pub fn verify(mut args: StdinArgs) -> Result<i32> {
     args.respond.verify = true;

@@ -6,8 +6,9 @@ use super::pipeline::scan_and_report;
 use crate::cli::ScanArgs;
 use crate::plan::{self, RepoConfig, Request};
 use crate::source::Source;
-use crate::source::adapters::{Files, Stdin};
+use crate::source::files::Files;
 use crate::source::files::WalkOptions;
+use crate::source::stdin::Stdin;
 
 pub fn run(args: ScanArgs) -> Result<i32> {
     let (stdin, paths) = plan::split_stdin(&args.paths);

@@ -7,7 +7,7 @@ use crate::cli::StagedArgs;
 use crate::console::Console;
 use crate::finding::Finding;
 use crate::plan::{self, RepoConfig, Request};
-use crate::source::adapters::Staged;
+use crate::source::staged::Staged;
 
 pub fn run(args: StagedArgs) -> Result<i32> {
     let plan = plan::lower(Request {

@@ -267,3 +267,20 @@ fn walk_error_parts(e: &ignore::Error) -> (String, String) {
         other => ("(walk)".to_string(), other.to_string()),
     }
 }
+
+/// Files and directories, walked; archives opened within `archives` limits when given.
+pub struct Files {
+    pub paths: Vec<PathBuf>,
+    pub walk: WalkOptions,
+    pub archives: Option<archive::Limits>,
+}
+
+impl crate::source::Source for Files {
+    fn scan(&self, scanner: &Scanner) -> Result<(), crate::source::SourceError> {
+        let archives = self
+            .archives
+            .map(|limits| Archives::new(limits, scanner.diagnostics));
+        scan_paths(scanner, &self.paths, &self.walk, archives.as_ref())?;
+        Ok(())
+    }
+}

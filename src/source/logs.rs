@@ -17,6 +17,7 @@ use crate::scan::Scanner;
 use crate::source::archive::{self, Archives};
 use crate::source::files::{self, Opened, WalkError, WalkOptions};
 use crate::source::reader::{Located, Origin};
+use crate::source::{Source, SourceError};
 
 /// Job and step names from a member path in GitHub's run-log layout.
 pub fn layout(member: &str) -> (Option<String>, Option<String>) {
@@ -201,6 +202,58 @@ fn scan_path(scanner: &Scanner, archives: &Archives, path: &Path, named: bool) {
             &shown,
             &context_for(&name, &LogContext::default()),
         );
+    }
+}
+
+/// A CI log read from standard input as it arrives (`kubectl logs -f … | patrol logs -`).
+pub struct LogStdin;
+
+impl Source for LogStdin {
+    fn scan(&self, scanner: &Scanner) -> Result<(), SourceError> {
+        let ctx = LogContext::default();
+        scanner.scan_arriving("-", std::io::stdin().lock(), |l| {
+            record(scanner, vec![l], "-", &ctx);
+        });
+        Ok(())
+    }
+}
+
+/// CI log files, directories and archives.
+pub struct LogFiles {
+    pub paths: Vec<PathBuf>,
+    pub archives: archive::Limits,
+}
+
+impl Source for LogFiles {
+    fn scan(&self, scanner: &Scanner) -> Result<(), SourceError> {
+        let archives = Archives::new(self.archives, scanner.diagnostics);
+        scan_paths(scanner, &archives, &self.paths)?;
+        Ok(())
+    }
+}
+
+/// The run logs of a GitHub repository, fetched with the API.
+pub struct GithubRuns<'a> {
+    pub repo: &'a str,
+    pub token: &'a Secret,
+    pub client: &'a Client,
+    pub filter: RunFilter,
+    pub archives: archive::Limits,
+}
+
+impl Source for GithubRuns<'_> {
+    fn scan(&self, scanner: &Scanner) -> Result<(), SourceError> {
+        let archives = Archives::new(self.archives, scanner.diagnostics);
+        scan_github(
+            scanner,
+            &archives,
+            self.client,
+            self.token,
+            self.repo,
+            &self.filter,
+            self.archives.max_total,
+        )?;
+        Ok(())
     }
 }
 

@@ -1,14 +1,15 @@
 //! Sources turn inputs into bytes with a location and know nothing of rules: `reader` scans any
 //! byte stream in overlapping chunks and numbers lines; `files` walks paths in parallel; `git`
-//! reads history; `staged` reads what is about to be committed; `logs` reads CI logs and
-//! `archive` opens zip, gzip and tar files for both.
+//! reads history; `staged` reads what is about to be committed; `stdin` reads standard input as
+//! it arrives (`arriving`); `logs` reads CI logs and `archive` opens zip, gzip and tar files for
+//! both.
 //!
-//! Every source implements [`Source`]: a command builds its sources from the plan and hands each
-//! the one [`Scanner`]. A source hands bytes to the scanner with where they came from, and
-//! reports every input it could not read completely as a problem (which makes the scan
-//! incomplete); it never prints.
+//! Every source implements [`Source`] in its own module (`files::Files`, `stdin::Stdin`,
+//! `logs::{LogFiles, LogStdin, GithubRuns}`, `git::History`, `staged::Staged`): a command
+//! builds its sources from the plan and hands each the one [`Scanner`]. A source hands bytes to
+//! the scanner with where they came from, and reports every input it could not read completely
+//! as a problem (which makes the scan incomplete); it never prints.
 
-pub mod adapters;
 pub mod archive;
 pub mod arriving;
 pub mod document;
@@ -17,6 +18,7 @@ pub mod git;
 pub mod logs;
 pub mod reader;
 pub mod staged;
+pub mod stdin;
 
 use crate::scan::Scanner;
 

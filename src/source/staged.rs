@@ -14,6 +14,7 @@ use git2::{DiffOptions, Index, Oid};
 use crate::scan::Scanner;
 use crate::source::git::{GitError, open};
 use crate::source::reader::Origin;
+use crate::source::{Source, SourceError};
 
 /// What a staged file adds.
 enum Added {
@@ -120,4 +121,16 @@ pub fn scan_staged(scanner: &Scanner, path: &Path) -> Result<(), GitError> {
         }
     }
     Ok(())
+}
+
+/// What is about to be committed in a repository.
+pub struct Staged {
+    pub repo: PathBuf,
+}
+
+impl Source for Staged {
+    fn scan(&self, scanner: &Scanner) -> Result<(), SourceError> {
+        scan_staged(scanner, &self.repo)?;
+        Ok(())
+    }
 }

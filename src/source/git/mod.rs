@@ -21,12 +21,13 @@ pub mod tree;
 mod walk;
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use git2::{Oid, Repository};
 
 use crate::scan::Scanner;
 use crate::source::reader::Located;
+use crate::source::{Source, SourceError};
 
 #[derive(Debug, Clone, Default)]
 pub struct GitOptions {
@@ -112,4 +113,17 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &GitOptions) -> Result
         walk::scan_reachable(scanner, &repo, &git_dir, opts)?
     };
     attribution::attribute_and_record(scanner, &repo, scan)
+}
+
+/// A repository's history.
+pub struct History {
+    pub repo: PathBuf,
+    pub options: GitOptions,
+}
+
+impl Source for History {
+    fn scan(&self, scanner: &Scanner) -> Result<(), SourceError> {
+        scan_history(scanner, &self.repo, &self.options)?;
+        Ok(())
+    }
 }
