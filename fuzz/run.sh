@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP=1
-TARGETS=(matcher archive git_tree log_name config)
+TARGETS=(matcher archive git_tree log_name config document)
 target=${1:-all}
 seconds=${2:-600}
 # Safe Rust throughout, so no ASan (twice the executions); debug assertions for overflow checks.
@@ -16,6 +16,7 @@ max_len() {
   case $1 in
     matcher) echo 16384 ;;
     archive) echo 65536 ;;
+    document) echo 65536 ;;
     config) echo 8192 ;;
     git_tree) echo 4096 ;;
     log_name) echo 512 ;;

@@ -14,6 +14,7 @@ import tarfile
 import tempfile
 import tomllib
 import zipfile
+import zlib
 from pathlib import Path
 
 FUZZ = Path(__file__).resolve().parent
@@ -166,6 +167,19 @@ def dictionaries(rules):
     (DICT / "config.dict").write_text("".join(f'"{esc(w)}"\n' for w in keys))
 
 
+def document_seeds():
+    """The first byte picks the format (0 Office XML, 1 PDF, 2 email), as in the target."""
+    write("document", "docx", b"\x00<w:p><w:r><w:t>a&amp;&#x41;</w:t></w:r><w:r><w:t>b</w:t></w:r></w:p>"
+          b"<![CDATA[c]]><!-- d --><si><t>e</t></si>")
+    content = zlib.compress(b"BT [(ab) -20 (cd)] TJ (e\\(f\\)\\101) Tj <6869> Tj ET")
+    write("document", "pdf", b"\x01%PDF-1.5\n1 0 obj << /Filter [/FlateDecode] /Length 9 >>\nstream\n"
+          + content + b"\nendstream\nendobj\n2 0 obj << /Filter /FlateDecode /FlateDecode >>stream\r\n"
+          + zlib.compress(zlib.compress(b"(x)")) + b"\r\nendstream endobj trailer << /ID [<00ff> <1>] >>\n")
+    write("document", "email", b"\x02From a@b Mon\nContent-Type: multipart/mixed; boundary=\"B\"\n\n--B\n"
+          b"Content-Transfer-Encoding: quoted-printable\n\nab=\ncd=3D\n--B\nContent-Type: message/rfc822\n\n"
+          b"Content-Transfer-Encoding: base64\n\naGVsbG8=\n--B--\nFrom c@d Tue\nSubject: x\n\nbody\n")
+
+
 def main():
     fixtures = fixture_texts()
     rules = rule_files()
@@ -174,6 +188,7 @@ def main():
     git_tree_seeds()
     log_name_seeds()
     config_seeds(rules)
+    document_seeds()
     dictionaries(rules)
     for t in sorted(os.listdir(SEEDS)):
         print(f"seeds/{t}: {len(os.listdir(SEEDS / t))} files")

@@ -7,7 +7,8 @@
 
 use memchr::memmem;
 
-use super::{Origin, Piece};
+use super::Piece;
+use super::sink::Sink;
 use crate::matcher::Encoding;
 
 /// Multiparts and attached messages nested deeper than this are a problem.
@@ -119,24 +120,17 @@ fn part(
     }
     let encoding = header(headers, b"content-transfer-encoding").unwrap_or_default();
     let encoding = encoding.trim().to_ascii_lowercase();
-    let (bytes, map, step) = match encoding.as_str() {
-        "base64" => {
-            let (b, m) = base64(&data[body..end], body);
-            (b, m, Encoding::Base64)
-        }
-        "quoted-printable" => {
-            let (b, m) = quoted_printable(&data[body..end], body);
-            (b, m, Encoding::QuotedPrintable)
-        }
+    let step = match encoding.as_str() {
+        "base64" => Encoding::Base64,
+        "quoted-printable" => Encoding::QuotedPrintable,
         _ => return,
     };
-    if !bytes.is_empty() {
-        emit(Piece {
-            bytes,
-            origin: Origin::Each(map),
-            chain: vec![step],
-        });
+    let mut sink = Sink::new(step, emit);
+    match step {
+        Encoding::Base64 => base64(&data[body..end], body, &mut sink),
+        _ => quoted_printable(&data[body..end], body, &mut sink),
     }
+    sink.finish();
 }
 
 /// The parts of a multipart body `data[start..end]` split at `--boundary` lines.
@@ -210,9 +204,7 @@ fn parameter(value: &str, name: &str) -> Option<String> {
 
 /// Base64 (whitespace and stray characters skipped) and, per decoded byte, the offset (from
 /// `base`) of the character that holds its first bits.
-fn base64(text: &[u8], base: usize) -> (Vec<u8>, Vec<usize>) {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let mut map = Vec::with_capacity(text.len() / 4 * 3);
+fn base64(text: &[u8], base: usize, out: &mut Sink) {
     let mut quad = [(0u8, 0usize); 4];
     let mut n = 0;
     for (i, &c) in text.iter().enumerate() {
@@ -227,33 +219,29 @@ fn base64(text: &[u8], base: usize) -> (Vec<u8>, Vec<usize>) {
         quad[n] = (v, base + i);
         n += 1;
         if n == 4 {
-            emit_quad(&quad, 3, &mut out, &mut map);
+            emit_quad(&quad, 3, out);
             n = 0;
         }
     }
     if n >= 2 {
-        emit_quad(&quad, n - 1, &mut out, &mut map);
+        emit_quad(&quad, n - 1, out);
     }
-    (out, map)
 }
 
-fn emit_quad(q: &[(u8, usize); 4], bytes: usize, out: &mut Vec<u8>, map: &mut Vec<usize>) {
+fn emit_quad(q: &[(u8, usize); 4], bytes: usize, out: &mut Sink) {
     let b = [
         q[0].0 << 2 | q[1].0 >> 4,
         q[1].0 << 4 | q[2].0 >> 2,
         q[2].0 << 6 | q[3].0,
     ];
     for k in 0..bytes {
-        out.push(b[k]);
-        map.push(q[k].1);
+        out.push(b[k], q[k].1);
     }
 }
 
 /// Quoted-printable: `=XX` escapes decoded, soft line breaks (`=` then `\r\n` or `\n`) removed;
 /// per decoded byte, its offset (from `base`).
-fn quoted_printable(text: &[u8], base: usize) -> (Vec<u8>, Vec<usize>) {
-    let mut out = Vec::with_capacity(text.len());
-    let mut map = Vec::with_capacity(text.len());
+fn quoted_printable(text: &[u8], base: usize, out: &mut Sink) {
     let mut i = 0;
     while i < text.len() {
         let c = text[i];
@@ -272,22 +260,34 @@ fn quoted_printable(text: &[u8], base: usize) -> (Vec<u8>, Vec<usize>) {
                 rest.first().and_then(|&b| hex(b)),
                 rest.get(1).and_then(|&b| hex(b)),
             ) {
-                out.push((h * 16 + l) as u8);
-                map.push(base + i);
+                out.push((h * 16 + l) as u8, base + i);
                 i += 3;
                 continue;
             }
         }
-        out.push(c);
-        map.push(base + i);
+        out.push(c, base + i);
         i += 1;
     }
-    (out, map)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::document::Origin;
+    use crate::source::document::sink::{FLUSH, OVERLAP};
+
+    fn collect(step: Encoding, decode: impl FnOnce(&mut Sink)) -> (Vec<u8>, Vec<usize>) {
+        let mut pieces = Vec::new();
+        let mut emit = |p: Piece| pieces.push(p);
+        let mut sink = Sink::new(step, &mut emit);
+        decode(&mut sink);
+        sink.finish();
+        let p = pieces.pop().unwrap();
+        match p.origin {
+            Origin::Each(map) => (p.bytes, map),
+            Origin::All(_) => unreachable!(),
+        }
+    }
 
     fn decoded(data: &[u8]) -> Vec<(Vec<u8>, Vec<Encoding>)> {
         let mut out = Vec::new();
@@ -298,16 +298,33 @@ mod tests {
 
     #[test]
     fn soft_breaks_and_escapes_are_decoded() {
-        let (b, m) = quoted_printable(b"ab=\r\ncd=3D=\nef=zz", 10);
+        let (b, m) = collect(Encoding::QuotedPrintable, |s| {
+            quoted_printable(b"ab=\r\ncd=3D=\nef=zz", 10, s)
+        });
         assert_eq!(b, b"abcd=ef=zz");
         assert_eq!(m[2], 15);
     }
 
     #[test]
     fn base64_maps_bytes_to_their_characters() {
-        let (b, m) = base64(b"aGVs\r\nbG8=", 0);
+        let (b, m) = collect(Encoding::Base64, |s| base64(b"aGVs\r\nbG8=", 0, s));
         assert_eq!(b, b"hello");
         assert_eq!(m, vec![0, 1, 2, 6, 7]);
+    }
+
+    #[test]
+    fn long_parts_are_handed_over_in_overlapping_pieces() {
+        let mut pieces = Vec::new();
+        let mut emit = |p: Piece| pieces.push(p);
+        let mut sink = Sink::new(Encoding::QuotedPrintable, &mut emit);
+        for i in 0..FLUSH + 2 * OVERLAP {
+            sink.push(b'a', i);
+        }
+        sink.finish();
+        assert_eq!(pieces.len(), 2);
+        assert_eq!(pieces[0].bytes.len(), FLUSH + OVERLAP);
+        assert_eq!(pieces[1].bytes.len(), 2 * OVERLAP);
+        assert_eq!(pieces[1].origin.offset(0), FLUSH);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod email;
 pub mod pdf;
 pub mod pdf_strings;
 pub mod scan;
+pub mod sink;
 pub mod xml;
 
 pub use scan::{scan_decoded, scan_document_file, scan_member};
