@@ -1,6 +1,7 @@
 //! Findings: one secret with every place it was seen. Hits from all sources are gathered here
-//! and deduplicated by the secret. [`Secret`] is the only type that holds a secret's bytes, and
-//! [`Secret::display`] the only way to turn it into text: redacted unless the user asked.
+//! and deduplicated by the secret. [`Secret`] is the only type that holds a secret's bytes; reports
+//! turn it into text only through `report::SecretDisplay`, fixed when the sink is made: redacted
+//! unless the user asked.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -43,15 +44,6 @@ impl Secret {
         let keep = (body.chars().count() / 4).min(4);
         let shown: String = body.chars().take(keep).collect();
         format!("{prefix}{shown}…")
-    }
-
-    /// Redacted, or the whole secret when `show` (the `--show-secrets` flag) is set.
-    pub fn display(&self, show: bool) -> String {
-        if show {
-            String::from_utf8_lossy(&self.0).into_owned()
-        } else {
-            self.redacted()
-        }
     }
 }
 

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Report;
+use super::{Report, SecretDisplay};
 use crate::diagnostics::{Problem, Stats};
 use crate::finding::{Finding, Location};
 use crate::github::{Revocation, Verification};
@@ -82,13 +82,13 @@ struct LineOut<'a> {
     git: Option<&'a crate::finding::GitContext>,
 }
 
-fn finding_out<'a>(f: &'a Finding, show: bool) -> FindingOut<'a> {
+fn finding_out<'a>(f: &'a Finding, secrets: SecretDisplay) -> FindingOut<'a> {
     FindingOut {
         rule: &f.rule,
         kind: f.kind.as_str(),
         confidence: f.confidence.as_str(),
         checksum: f.checksum.as_str(),
-        secret: f.secret.display(show),
+        secret: secrets.text(&f.secret),
         fingerprint: &f.fingerprint,
         verification: f.verification.as_ref(),
         revocation: f.revocation.as_ref(),
@@ -107,14 +107,14 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         findings: r
             .findings
             .iter()
-            .map(|f| finding_out(f, r.show_secrets))
+            .map(|f| finding_out(f, r.secrets))
             .collect(),
         suppressed: r
             .suppressed
             .iter()
             .map(|s| SuppressedOut {
                 reason: s.reason.as_str(),
-                finding: finding_out(&s.finding, r.show_secrets),
+                finding: finding_out(&s.finding, r.secrets),
             })
             .collect(),
         summary: Summary {
@@ -130,15 +130,19 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 pub fn write_lines(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     for f in r.findings {
-        write_finding_lines(f, r.show_secrets, out)?;
+        write_finding_lines(f, r.secrets, out)?;
     }
     Ok(())
 }
 
 /// One line per location of `f`.
-pub fn write_finding_lines(f: &Finding, show_secrets: bool, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_finding_lines(
+    f: &Finding,
+    secrets: SecretDisplay,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     {
-        let secret = f.secret.display(show_secrets);
+        let secret = secrets.text(&f.secret);
         for l in &f.locations {
             let line = LineOut {
                 fingerprint: &f.fingerprint,

@@ -1,12 +1,13 @@
-//! Reports: one writer per format over the same findings. Writers see secrets only through
-//! [`crate::finding::Secret::display`], which redacts unless `--show-secrets` was given.
+//! Reports: one writer per format over the same findings. Writers see secrets only through the
+//! [`SecretDisplay`] their sink fixed when it was made, which redacts unless `--show-secrets`
+//! was given.
 
 mod json;
 mod sarif;
 mod sink;
 mod text;
 
-pub use sink::{Sink, SinkOptions, make as make_sink};
+pub use sink::{SecretDisplay, Sink, SinkOptions, make as make_sink};
 
 use std::io::{self, Write};
 
@@ -36,7 +37,8 @@ pub struct Report<'a> {
     pub problems: &'a [Problem],
     /// Every rule that was loaded (SARIF lists the ones with results).
     pub rules: &'a [Rule],
-    pub show_secrets: bool,
+    /// How secrets are shown, fixed by the sink.
+    pub secrets: SecretDisplay,
     pub color: bool,
     /// `--quiet`: the text report is the findings alone, without the summary line.
     pub quiet: bool,

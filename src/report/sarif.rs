@@ -88,7 +88,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                 "level": level(f.confidence),
                 "message": {"text": format!(
                     "GitHub {} {}{} found; revoke and replace it.",
-                    f.kind.describe(), f.secret.display(r.show_secrets), checksum)},
+                    f.kind.describe(), r.secrets.text(&f.secret), checksum)},
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": {"uri": uri(&l.path), "uriBaseId": "%SRCROOT%"},

@@ -1,6 +1,6 @@
 //! Reports as sinks: a run hands each format its findings, suppressed findings and problems one
 //! at a time, then the counters. Whether secrets are shown is decided once, when the sink is
-//! made. `jsonl` writes each finding as it comes (and can be fed while the scan runs); `json`,
+//! made: the sink owns a [`SecretDisplay`] and the writers show secrets only through it. `jsonl` writes each finding as it comes (and can be fed while the scan runs); `json`,
 //! `sarif` and `text` are documents with a summary, so they keep what they are given until
 //! [`Sink::finish`].
 
@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use super::{Format, Report, json};
 use crate::diagnostics::{Problem, Stats};
-use crate::finding::Finding;
+use crate::finding::{Finding, Secret};
 use crate::rules::Rule;
 use crate::suppress::Suppressed;
 
@@ -38,17 +38,36 @@ pub struct SinkOptions {
     pub rules: Vec<Rule>,
 }
 
+/// How every writer shows a secret: decided once, when the sink is made (`--show-secrets`). Its
+/// field is private to this module, so no writer can choose to show a secret.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretDisplay {
+    show: bool,
+}
+
+impl SecretDisplay {
+    /// The secret as this report shows it: redacted, or whole with `--show-secrets`.
+    pub fn text(self, secret: &Secret) -> String {
+        if self.show {
+            String::from_utf8_lossy(secret.expose()).into_owned()
+        } else {
+            secret.redacted()
+        }
+    }
+}
+
 /// The sink for `format`, writing to `out`.
 pub fn make(format: Format, out: Box<dyn Write + Send>, options: SinkOptions) -> Box<dyn Sink> {
+    let secrets = SecretDisplay {
+        show: options.show_secrets,
+    };
     match format {
-        Format::Jsonl => Box::new(Lines {
-            out,
-            show_secrets: options.show_secrets,
-        }),
+        Format::Jsonl => Box::new(Lines { out, secrets }),
         Format::Json | Format::Sarif | Format::Text => Box::new(Document {
             format,
             out,
             options,
+            secrets,
             findings: Vec::new(),
             suppressed: Vec::new(),
             problems: Vec::new(),
@@ -59,12 +78,12 @@ pub fn make(format: Format, out: Box<dyn Write + Send>, options: SinkOptions) ->
 /// `jsonl`: one line per location, written and flushed at once.
 struct Lines {
     out: Box<dyn Write + Send>,
-    show_secrets: bool,
+    secrets: SecretDisplay,
 }
 
 impl Sink for Lines {
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
-        json::write_finding_lines(finding, self.show_secrets, &mut self.out)?;
+        json::write_finding_lines(finding, self.secrets, &mut self.out)?;
         self.out.flush()
     }
     fn suppressed(&mut self, _: &Suppressed) -> io::Result<()> {
@@ -83,6 +102,7 @@ struct Document {
     format: Format,
     out: Box<dyn Write + Send>,
     options: SinkOptions,
+    secrets: SecretDisplay,
     findings: Vec<Finding>,
     suppressed: Vec<Suppressed>,
     problems: Vec<Problem>,
@@ -111,7 +131,7 @@ impl Sink for Document {
             stats,
             problems: &self.problems,
             rules: &self.options.rules,
-            show_secrets: self.options.show_secrets,
+            secrets: self.secrets,
             color: self.options.color,
             quiet: self.options.quiet,
             list_problems: self.options.list_problems,

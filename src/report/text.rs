@@ -32,7 +32,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "{}  {}  [{}, confidence {}, {}]",
-            st.paint("1;31", &escape(&f.secret.display(r.show_secrets))),
+            st.paint("1;31", &escape(&r.secrets.text(&f.secret))),
             st.paint("1", f.kind.describe()),
             escape(&f.rule),
             f.confidence.as_str(),
@@ -85,7 +85,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             out,
             "suppressed ({}): {}  {}  {}:{}:{}",
             s.reason.as_str(),
-            escape(&f.secret.display(r.show_secrets)),
+            escape(&r.secrets.text(&f.secret)),
             f.kind.describe(),
             escape(&first.path),
             first.line,
