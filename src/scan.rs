@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use crate::diagnostics::Diagnostics;
 use crate::finding::{Collector, Finding, Location};
 use crate::matcher::{Hit, Matcher};
-use crate::source::reader::{self, Chunking, Located, Origin, Outcome};
+use crate::source::reader::{self, Chunking, Located, OnBinary, Origin, Outcome};
 
 /// Files at least this big are read whole into a reused buffer (when they fit in one chunk).
 const WHOLE_MIN: u64 = 1 << 20;
@@ -21,8 +21,8 @@ pub struct Scanner<'a> {
     pub matcher: &'a Matcher,
     pub diagnostics: &'a Diagnostics,
     pub chunking: Chunking,
-    /// Skip inputs that look binary.
-    pub skip_binary: bool,
+    /// What becomes of inputs that look binary: skipped, or scanned with another matcher.
+    pub on_binary: OnBinary<'a>,
     collector: Mutex<Collector>,
     /// Told of every location as it is recorded (as a one-location finding), for streaming.
     live: Option<&'a (dyn Fn(&Finding) + Sync)>,
@@ -33,13 +33,13 @@ impl<'a> Scanner<'a> {
         matcher: &'a Matcher,
         diagnostics: &'a Diagnostics,
         chunk_size: usize,
-        skip_binary: bool,
+        on_binary: OnBinary<'a>,
     ) -> Self {
         Scanner {
             matcher,
             diagnostics,
             chunking: Chunking::new(matcher, chunk_size),
-            skip_binary,
+            on_binary,
             collector: Mutex::new(Collector::default()),
             live: None,
         }
@@ -77,7 +77,7 @@ impl<'a> Scanner<'a> {
             input,
             size_hint,
             self.chunking,
-            self.skip_binary,
+            self.on_binary,
             |l| hits.push(l),
         );
         match result {
@@ -92,7 +92,7 @@ impl<'a> Scanner<'a> {
     /// Like [`Scanner::hits_in`] for bytes already in memory: no copy.
     pub fn hits_in_bytes(&self, data: &[u8]) -> Option<Vec<Located>> {
         let mut hits = Vec::new();
-        let outcome = reader::scan_slice(self.matcher, data, self.skip_binary, |l| hits.push(l));
+        let outcome = reader::scan_slice(self.matcher, data, self.on_binary, |l| hits.push(l));
         self.tally(outcome, hits)
     }
 
@@ -110,7 +110,7 @@ impl<'a> Scanner<'a> {
             // Sniff before reading the rest: a large binary costs one small read.
             let head = (&mut file).take(reader::SNIFF as u64).read_to_end(buf);
             let rest = head.and_then(|_| {
-                if self.skip_binary && reader::looks_binary(buf) {
+                if matches!(self.on_binary, OnBinary::Skip) && reader::looks_binary(buf) {
                     return Ok(false);
                 }
                 (&mut file)
@@ -128,7 +128,12 @@ impl<'a> Scanner<'a> {
                     // Scan what was read, like the chunked reader does.
                     self.diagnostics.problem(path, format!("read error: {e}"));
                     let mut hits = Vec::new();
-                    reader::scan_slice(self.matcher, buf, false, |l| hits.push(l));
+                    let anyway = match self.on_binary {
+                        OnBinary::ScanWith(m) => m,
+                        OnBinary::Skip => self.matcher,
+                    };
+                    let on_binary = OnBinary::ScanWith(anyway);
+                    reader::scan_slice(self.matcher, buf, on_binary, |l| hits.push(l));
                     Some(hits)
                 }
             }
@@ -196,7 +201,7 @@ impl<'a> Scanner<'a> {
             self.matcher,
             input,
             self.chunking,
-            self.skip_binary,
+            self.on_binary,
             &mut record,
         );
         match result {

@@ -250,7 +250,7 @@ fn symlinks_are_followed_only_with_follow() {
 }
 
 #[test]
-fn binary_files_are_skipped_unless_binary() {
+fn binary_files_are_skipped_with_no_binary() {
     let dir = tempfile::tempdir().unwrap();
     let tok = mint("ghp");
     let mut blob = b"\x7fELF\x02\x01\x01\0\0\0".to_vec();
@@ -261,7 +261,7 @@ fn binary_files_are_skipped_unless_binary() {
     let mut big = blob.clone();
     big.resize(2 << 20, 0);
     write(dir.path(), "big.bin", &big);
-    let (r, code) = json_report(&["scan", dir.path().to_str().unwrap()]);
+    let (r, code) = json_report(&["scan", "--no-binary", dir.path().to_str().unwrap()]);
     assert_eq!(code, 0);
     assert_eq!(r["summary"]["skipped_binary"], 2);
     let (r, _) = json_report(&["scan", "--binary", dir.path().to_str().unwrap()]);

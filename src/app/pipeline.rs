@@ -19,7 +19,7 @@ use crate::report::{self, Format, Sink, SinkOptions};
 use crate::respond;
 use crate::scan::Scanner;
 use crate::source::Source;
-use crate::source::reader::DEFAULT_CHUNK;
+use crate::source::reader::{DEFAULT_CHUNK, OnBinary};
 use crate::suppress::Reason;
 
 /// What a scan left for the command: its exit code and the findings reported.
@@ -52,7 +52,11 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
         error: Mutex::new(None),
     };
     let on_location = |f: &Finding| live.location(f);
-    let mut scanner = Scanner::new(&plan.matcher, &diagnostics, DEFAULT_CHUNK, plan.skip_binary)
+    let on_binary = match &plan.binary_matcher {
+        Some(m) => OnBinary::ScanWith(m),
+        None => OnBinary::Skip,
+    };
+    let mut scanner = Scanner::new(&plan.matcher, &diagnostics, DEFAULT_CHUNK, on_binary)
         .with_max_locations(plan.output.max_locations);
     if streaming {
         scanner = scanner.streaming_to(&on_location);

@@ -84,9 +84,12 @@ pub struct WalkArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Content")]
 pub struct ContentArgs {
-    /// Scan content that looks binary too
-    #[arg(long)]
+    /// Scan content that looks binary with every rule (default: the checksummed token rules only)
+    #[arg(long, conflicts_with = "no_binary")]
     pub binary: bool,
+    /// Skip content that looks binary (counted as skipped)
+    #[arg(long)]
+    pub no_binary: bool,
     /// Worker threads (default: one per core)
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

@@ -106,10 +106,53 @@ pub struct Matcher {
     /// For each prefilter pattern, what its hits trigger.
     actions: Vec<Vec<Placed>>,
     options: MatcherOptions,
+    /// Built by [`Matcher::exact_rules_only`]: only exact rules run, and only unmistakable hits
+    /// are kept.
+    exact_only: bool,
+}
+
+/// True for a rule whose hits are unmistakable anywhere, even in binary content: its kind (from
+/// the kind registry) has a fixed prefix and a checksum, so a hit either passes the checksum or
+/// has the kind's exact structure (see [`unmistakable`]).
+pub fn is_exact_rule(rule: &Rule) -> bool {
+    rule.fixed_kind().ok().flatten().is_some_and(|k| {
+        let info = k.info();
+        !info.prefixes.is_empty() && info.checksum != crate::kind::ChecksumScheme::None
+    })
+}
+
+/// A hit of an exact rule that stands without context: its checksum passed, or its kind's
+/// rule has no checksum to run and matched the exact structure at high confidence (stateless
+/// installation tokens). Failed and unverified checksums are look-alikes.
+fn unmistakable(hit: &Hit) -> bool {
+    match hit.checksum {
+        Checksum::Valid => true,
+        Checksum::None => hit.confidence == Confidence::High,
+        Checksum::Invalid | Checksum::Unverified => false,
+    }
 }
 
 impl Matcher {
     pub fn new(rules: Vec<Rule>, options: MatcherOptions) -> Result<Matcher, RuleError> {
+        Matcher::build(rules, options, false)
+    }
+
+    /// A matcher for binary content: the same rules in the same order (a hit's rule index
+    /// means the same in both), but only the exact ones ([`is_exact_rule`]) are searched for,
+    /// with their encoded forms, and only unmistakable hits are kept — no context rule, no
+    /// failed or unverified checksum.
+    pub fn exact_rules_only(
+        rules: Vec<Rule>,
+        options: MatcherOptions,
+    ) -> Result<Matcher, RuleError> {
+        Matcher::build(rules, options, true)
+    }
+
+    fn build(
+        rules: Vec<Rule>,
+        options: MatcherOptions,
+        exact_only: bool,
+    ) -> Result<Matcher, RuleError> {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut actions: Vec<Vec<Action>> = Vec::new();
         let mut add = |lit: Vec<u8>, action: Action| {
@@ -125,7 +168,8 @@ impl Matcher {
         crate::rules::validate(&rules)?;
         let mut compiled = Vec::with_capacity(rules.len());
         for (index, rule) in rules.into_iter().enumerate() {
-            for lit in &rule.literals {
+            let searched = !exact_only || is_exact_rule(&rule);
+            for lit in rule.literals.iter().filter(|_| searched) {
                 add(lit.as_bytes().to_vec(), Action::Rule(index));
                 if rule.encoded {
                     for (form, trigger) in decode::literal_triggers(lit) {
@@ -174,6 +218,7 @@ impl Matcher {
             literals,
             actions,
             options,
+            exact_only,
         })
     }
 
@@ -216,6 +261,9 @@ impl Matcher {
     pub fn scan(&self, hay: &[u8]) -> Vec<Hit> {
         let mut out = Vec::new();
         self.scan_into(hay, 0, &mut out);
+        if self.exact_only {
+            out.retain(unmistakable);
+        }
         out.sort_by(|a, b| (a.offset, &a.secret).cmp(&(b.offset, &b.secret)));
         // Two rules, or two decoding paths, may confirm the same secret at the same place: keep
         // the surer one, then the one with the shorter decoding chain.

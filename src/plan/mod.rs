@@ -71,8 +71,10 @@ pub struct Plan {
     pub config_excludes: Vec<String>,
     pub min_confidence: Confidence,
     pub show_suppressed: bool,
-    /// Skip inputs that look binary (no `--binary`).
-    pub skip_binary: bool,
+    /// The matcher for inputs that look binary: the exact token rules only by default
+    /// ([`Matcher::exact_rules_only`]), [`Plan::matcher`] itself with `--binary`, `None` with
+    /// `--no-binary` (binary inputs skipped and counted).
+    pub binary_matcher: Option<Arc<Matcher>>,
     /// `-j N`; one worker per core when `None`.
     pub threads: Option<usize>,
     pub archive_limits: Limits,
@@ -89,7 +91,8 @@ pub struct Request<'a> {
     pub detect: &'a DetectArgs,
     pub output: &'a OutputArgs,
     pub respond: &'a RespondArgs,
-    /// `None` for commands without `--binary`/`-j` (binary skipped, default workers).
+    /// `None` for commands without `--binary`/`-j` (binary content scanned with the exact
+    /// rules, default workers).
     pub content: Option<&'a ContentArgs>,
     /// `None` for commands that open no archives (default limits).
     pub archives: Option<&'a ArchiveArgs>,
@@ -110,17 +113,20 @@ pub fn lower(mut req: Request) -> Result<Plan, PlanError> {
     let all = all_rules(&req.detect.rules, &config)?;
     let warnings = weakening_warnings(&config, &all);
     let rules = drop_disabled(all, &config)?;
-    let matcher = Arc::new(Matcher::new(
-        rules.clone(),
-        MatcherOptions {
-            include_invalid: req.detect.include_invalid,
-            extra_placeholders: config
-                .placeholders
-                .iter()
-                .map(|w| w.to_ascii_lowercase().into_bytes())
-                .collect(),
-        },
-    )?);
+    let options = MatcherOptions {
+        include_invalid: req.detect.include_invalid,
+        extra_placeholders: config
+            .placeholders
+            .iter()
+            .map(|w| w.to_ascii_lowercase().into_bytes())
+            .collect(),
+    };
+    let matcher = Arc::new(Matcher::new(rules.clone(), options.clone())?);
+    let binary_matcher = match req.content {
+        Some(c) if c.no_binary => None,
+        Some(c) if c.binary => Some(matcher.clone()),
+        _ => Some(Arc::new(Matcher::exact_rules_only(rules.clone(), options)?)),
+    };
     let mut suppressor = Suppressor::new(!req.detect.no_inline_allow);
     suppressor.allow(config.allow.iter().cloned());
     suppressor.exclude(&config.exclude)?;
@@ -141,7 +147,7 @@ pub fn lower(mut req: Request) -> Result<Plan, PlanError> {
         config_excludes: config.exclude.clone(),
         min_confidence: req.detect.min_confidence,
         show_suppressed: req.detect.show_suppressed,
-        skip_binary: !req.content.is_some_and(|c| c.binary),
+        binary_matcher,
         threads: req.content.and_then(|c| c.threads),
         archive_limits: req.archives.map_or_else(Limits::default, archive_limits),
         respond: respond_options(req.respond),

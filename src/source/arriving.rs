@@ -4,7 +4,7 @@
 
 use std::io::{self, Read};
 
-use super::reader::{Chunking, Located, Outcome, SNIFF, locate, looks_binary};
+use super::reader::{Chunking, Located, OnBinary, Outcome, SNIFF, locate};
 use crate::matcher::Matcher;
 
 /// Reads once into `buf` (at most `max` bytes, and 64 KiB): whatever has arrived. 0 at the end.
@@ -34,7 +34,7 @@ pub fn scan_arriving<R: Read>(
     matcher: &Matcher,
     mut input: R,
     chunking: Chunking,
-    skip_binary: bool,
+    on_binary: OnBinary<'_>,
     mut emit: impl FnMut(Located),
 ) -> io::Result<Outcome> {
     let Chunking {
@@ -47,9 +47,9 @@ pub fn scan_arriving<R: Read>(
     let mut lines_before: u64 = 0;
     let mut line_start_before: u64 = 0;
     let mut eof = read_arrived(&mut input, &mut buf, SNIFF)? == 0;
-    if skip_binary && looks_binary(&buf) {
+    let Some(matcher) = on_binary.pick(matcher, &buf) else {
         return Ok(Outcome::Binary);
-    }
+    };
     loop {
         let want = own_start + chunk + context;
         let full = buf.len() >= want;
@@ -127,9 +127,9 @@ mod tests {
             let chunking = Chunking { size, context: 300 };
             let emit = |l: Located| got.push((l.hit.secret, l.line, l.column, l.offset));
             let out = if live {
-                scan_arriving(&m, Trickle(&text, piece), chunking, true, emit)
+                scan_arriving(&m, Trickle(&text, piece), chunking, OnBinary::Skip, emit)
             } else {
-                scan_stream(&m, &text[..], None, chunking, true, emit)
+                scan_stream(&m, &text[..], None, chunking, OnBinary::Skip, emit)
             };
             assert!(matches!(out.unwrap(), Outcome::Scanned(n) if n == text.len() as u64));
             got

@@ -109,6 +109,29 @@ pub enum Outcome {
     Binary,
 }
 
+/// What becomes of an input whose first bytes look binary ([`looks_binary`]).
+#[derive(Clone, Copy)]
+pub enum OnBinary<'m> {
+    /// Not scanned (`--no-binary`): counted as skipped.
+    Skip,
+    /// Scanned with this matcher instead of the text one: the exact rules by default, every
+    /// rule with `--binary`.
+    ScanWith(&'m Matcher),
+}
+
+impl<'m> OnBinary<'m> {
+    /// The matcher for an input starting with `head`: `text` for text, `None` to skip it.
+    pub fn pick(self, text: &'m Matcher, head: &[u8]) -> Option<&'m Matcher> {
+        if !looks_binary(head) {
+            return Some(text);
+        }
+        match self {
+            OnBinary::Skip => None,
+            OnBinary::ScanWith(m) => Some(m),
+        }
+    }
+}
+
 /// True when the first bytes look binary: a NUL byte, unless the text is UTF-16.
 pub fn looks_binary(head: &[u8]) -> bool {
     let head = &head[..head.len().min(SNIFF)];
@@ -196,12 +219,12 @@ pub(super) fn locate(
 pub fn scan_slice(
     matcher: &Matcher,
     data: &[u8],
-    skip_binary: bool,
+    on_binary: OnBinary<'_>,
     mut emit: impl FnMut(Located),
 ) -> Outcome {
-    if skip_binary && looks_binary(data) {
+    let Some(matcher) = on_binary.pick(matcher, data) else {
         return Outcome::Binary;
-    }
+    };
     locate(matcher, data, 0, 0..data.len(), (0, 0), &mut emit);
     Outcome::Scanned(data.len() as u64)
 }
@@ -214,9 +237,10 @@ pub fn scan_stream<R: Read>(
     mut input: R,
     size_hint: Option<u64>,
     chunking: Chunking,
-    skip_binary: bool,
+    on_binary: OnBinary<'_>,
     mut emit: impl FnMut(Located),
 ) -> io::Result<Outcome> {
+    let mut matcher = matcher;
     let Chunking {
         size: chunk,
         context,
@@ -237,8 +261,9 @@ pub fn scan_stream<R: Read>(
             first = false;
             // Sniff before reading a whole chunk: a large binary costs one small read.
             (&mut input).take(SNIFF as u64).read_to_end(&mut buf)?;
-            if skip_binary && looks_binary(&buf) {
-                return Ok(Outcome::Binary);
+            match on_binary.pick(matcher, &buf) {
+                Some(m) => matcher = m,
+                None => return Ok(Outcome::Binary),
             }
         }
         let have = buf.len();
@@ -301,7 +326,7 @@ mod tests {
         for size in [37, 64, 1000, 4096, 1 << 20] {
             let mut got = Vec::new();
             let chunking = Chunking { size, context: 300 };
-            let out = scan_stream(&m, &text[..], None, chunking, true, |l| {
+            let out = scan_stream(&m, &text[..], None, chunking, OnBinary::Skip, |l| {
                 got.push((String::from_utf8(l.hit.secret).unwrap(), l.line, l.column))
             })
             .unwrap();

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use super::{Format, Limits, MAX_DOCUMENT, Piece};
 use crate::scan::Scanner;
-use crate::source::reader::{self, Located, Origin};
+use crate::source::reader::{self, Located, OnBinary, Origin};
 
 /// Bytes apart within which a raw and a decoded hit of one secret are the same place (a base64
 /// character group).
@@ -47,7 +47,12 @@ pub fn scan_document_file(
         Some(raw) => scan_decoded(scanner, &Origin::File, shown, format, &bytes, limits, raw),
         None => {
             let mut raw = Vec::new();
-            reader::scan_slice(scanner.matcher, &bytes, false, |l| raw.push(l));
+            reader::scan_slice(
+                scanner.matcher,
+                &bytes,
+                OnBinary::ScanWith(scanner.matcher),
+                |l| raw.push(l),
+            );
             scan_decoded(scanner, &Origin::File, shown, format, &bytes, limits, &raw);
             scanner.record_all(&Origin::File, shown, raw);
         }
@@ -81,7 +86,12 @@ pub fn scan_member(
     // A document skipped as binary (a PDF's compressed streams) is still scanned raw.
     let raw = scanner.hits_in_bytes(&bytes).unwrap_or_else(|| {
         let mut raw = Vec::new();
-        reader::scan_slice(scanner.matcher, &bytes, false, |l| raw.push(l));
+        reader::scan_slice(
+            scanner.matcher,
+            &bytes,
+            OnBinary::ScanWith(scanner.matcher),
+            |l| raw.push(l),
+        );
         raw
     });
     scan_decoded(scanner, &Origin::File, shown, format, &bytes, limits, &raw);
@@ -111,31 +121,36 @@ pub fn scan_decoded(
     let mut lines: Option<Vec<usize>> = None;
     let mut seen: HashSet<(Vec<u8>, u64)> = HashSet::new();
     let mut on_piece = |piece: Piece| {
-        reader::scan_slice(scanner.matcher, &piece.bytes, false, |l| {
-            let at = piece.origin.offset(l.offset as usize) as u64;
-            let secret = &l.hit.secret;
-            if raw
-                .iter()
-                .any(|r| r.hit.secret == *secret && r.offset.abs_diff(at) <= SAME_PLACE)
-                || !seen.insert((secret.clone(), at))
-            {
-                return;
-            }
-            let newlines = lines
-                .get_or_insert_with(|| memchr::memchr_iter(b'\n', doc).collect::<Vec<usize>>());
-            let before = newlines.partition_point(|&n| (n as u64) < at);
-            let line_start = before.checked_sub(1).map_or(0, |k| newlines[k] as u64 + 1);
-            let mut location = l.location(shown, origin);
-            location.line = before as u64 + 1;
-            location.column = at - line_start + 1;
-            location.offset = at;
-            let mut chain = piece.chain.clone();
-            chain.append(&mut location.decoded);
-            location.decoded = chain.clone();
-            let mut hit = l.hit;
-            hit.decoded = chain;
-            scanner.record(hit, location);
-        });
+        reader::scan_slice(
+            scanner.matcher,
+            &piece.bytes,
+            OnBinary::ScanWith(scanner.matcher),
+            |l| {
+                let at = piece.origin.offset(l.offset as usize) as u64;
+                let secret = &l.hit.secret;
+                if raw
+                    .iter()
+                    .any(|r| r.hit.secret == *secret && r.offset.abs_diff(at) <= SAME_PLACE)
+                    || !seen.insert((secret.clone(), at))
+                {
+                    return;
+                }
+                let newlines = lines
+                    .get_or_insert_with(|| memchr::memchr_iter(b'\n', doc).collect::<Vec<usize>>());
+                let before = newlines.partition_point(|&n| (n as u64) < at);
+                let line_start = before.checked_sub(1).map_or(0, |k| newlines[k] as u64 + 1);
+                let mut location = l.location(shown, origin);
+                location.line = before as u64 + 1;
+                location.column = at - line_start + 1;
+                location.offset = at;
+                let mut chain = piece.chain.clone();
+                chain.append(&mut location.decoded);
+                location.decoded = chain.clone();
+                let mut hit = l.hit;
+                hit.decoded = chain;
+                scanner.record(hit, location);
+            },
+        );
     };
     for problem in super::extract(format, doc, limits, &mut on_piece) {
         scanner.diagnostics.problem(shown, problem);

@@ -242,6 +242,7 @@ mod tests {
     use super::*;
     use crate::diagnostics::Diagnostics;
     use crate::matcher::{Matcher, MatcherOptions};
+    use crate::source::reader::OnBinary;
 
     #[test]
     fn objects_a_worker_cannot_read_are_each_reported() {
@@ -249,7 +250,7 @@ mod tests {
         let matcher = Matcher::new(rules, MatcherOptions::default()).unwrap();
         let console = std::sync::Arc::new(crate::console::Console::new(true));
         let diagnostics = Diagnostics::new(console);
-        let scanner = Scanner::new(&matcher, &diagnostics, 1 << 20, true);
+        let scanner = Scanner::new(&matcher, &diagnostics, 1 << 20, OnBinary::Skip);
         let oids: Vec<Oid> = (1..=3u8)
             .map(|n| Oid::from_bytes(&[n; 20]).unwrap())
             .collect();
