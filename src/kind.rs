@@ -30,6 +30,7 @@ pub enum TokenKind {
     Refresh,
     LegacyInstallation,
     LegacyHex,
+    ClientSecret,
     Generic,
 }
 
@@ -113,22 +114,7 @@ pub struct Kind {
     pub replacement: &'static str,
 }
 
-const CLASSIC_STEPS: &str = "Create a new personal access token (classic):
-1. {settings} → Personal access tokens → Tokens (classic) → Generate new token → Generate new token (classic), or open
-   {web}/settings/tokens/new?scopes=read:packages,write:packages&description=replacement
-2. Give it a note and an expiration. Pick the least scopes: for {registry} pull `read:packages`, to push add `write:packages`; add `repo` only for packages of private repositories.
-   Fine-grained tokens do not work with GitHub Packages: the registry needs a classic token.
-3. If an organisation uses SAML single sign-on: next to the token, Configure SSO → Authorize, for each organisation.
-4. Copy the token once; it is not shown again.";
-
-const APP_USER_STEPS: &str = "This is a GitHub App's user token (user tokens expire after 8 hours, refresh tokens after 6 months):
-1. The user signs in to the app again; the app receives a new user token and refresh token.
-2. Users can review the app's access: {web}/settings/apps/authorizations
-3. App owners: {settings} → GitHub Apps → the app ({web}/settings/apps); if the app's client secret or private key leaked too, generate a new one and delete the old one.";
-
-const INSTALLATION_STEPS: &str = "This is a GitHub App installation token (Actions' GITHUB_TOKEN is one): it expires within the hour and the app mints a new one itself, so there is nothing to create by hand.
-1. Find and fix what leaked it: a log that printed it, an artifact, a cache, a debug step.
-2. If the app's private key leaked too: {settings} → GitHub Apps → the app → Private keys → Generate a private key, deploy it, then delete the old key ({web}/settings/apps).";
+use steps::{APP_USER_STEPS, CLASSIC_STEPS, CLIENT_SECRET_STEPS, INSTALLATION_STEPS};
 
 const USER_AND_CREDENTIALS: (VerifyRoute, RevokeRoute) =
     (VerifyRoute::User, RevokeRoute::CredentialsApi);
@@ -248,6 +234,24 @@ pub const KINDS: &[Kind] = &[
         replacement: CLASSIC_STEPS,
     },
     Kind {
+        kind: TokenKind::ClientSecret,
+        name: "client-secret",
+        description: "OAuth app or GitHub App client secret",
+        // Named by where it is (`GITHUB_CLIENT_SECRET`, `*_APP_SECRET`), never by its shape:
+        // 40 hex digits, like a pre-2021 token.
+        prefixes: &[],
+        body: Body::Any,
+        checksum: ChecksumScheme::None,
+        checksum_failure: ChecksumFailure::Drop,
+        verify: VerifyRoute::Unverifiable(
+            "a client secret is not a token: it cannot be verified without the app's client ID, and patrol does not send it anywhere",
+        ),
+        revoke: RevokeRoute::None(
+            "GitHub offers no API to revoke a client secret: generate a new one in the app's settings, then delete the leaked one",
+        ),
+        replacement: CLIENT_SECRET_STEPS,
+    },
+    Kind {
         kind: TokenKind::Generic,
         name: "generic",
         description: "credential",
@@ -264,7 +268,7 @@ pub const KINDS: &[Kind] = &[
 ];
 
 impl TokenKind {
-    pub const ALL: [TokenKind; 9] = [
+    pub const ALL: [TokenKind; 10] = [
         TokenKind::ClassicPat,
         TokenKind::FineGrainedPat,
         TokenKind::Oauth,
@@ -273,6 +277,7 @@ impl TokenKind {
         TokenKind::Refresh,
         TokenKind::LegacyInstallation,
         TokenKind::LegacyHex,
+        TokenKind::ClientSecret,
         TokenKind::Generic,
     ];
 
@@ -381,5 +386,6 @@ impl FromStr for TokenKind {
     }
 }
 
+mod steps;
 #[cfg(test)]
 mod tests;

@@ -93,6 +93,9 @@ pub enum Validator {
     /// A value without a prefix: drop references, placeholders, uniform strings and values
     /// shaped like prefixed tokens (their own rules judge those).
     Opaque,
+    /// The part after the last `_` is a JWT whose header and payload decode as base64url JSON
+    /// objects; a value that is not is reported at low confidence.
+    Jwt,
 }
 
 /// What to do with a token whose checksum fails.

@@ -79,16 +79,29 @@ impl Mint {
         format!("{head}{check}{}", self.chars(BASE62, 8))
     }
 
-    /// A stateless installation token: `<prefix><app id>_<header>.<payload>.<signature>`.
+    /// A stateless installation token: `<prefix><app id>_<header>.<payload>.<signature>`,
+    /// header and payload base64url JSON as GitHub issues them, an RS256-sized signature.
     pub fn stateless_installation(&mut self) -> String {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let b64url = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let alnum = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let app = 100_000 + self.next() % 900_000;
+        let header = format!(
+            "{{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"{}\"}}",
+            self.chars(alnum, 16)
+        );
+        let payload = format!(
+            "{{\"iss\":\"{app}\",\"iat\":{},\"exp\":{},\"jti\":\"{}\"}}",
+            1_770_000_000 + self.next() % 1_000_000,
+            1_780_000_000 + self.next() % 1_000_000,
+            self.chars(alnum, 120)
+        );
         format!(
-            "{}{}_eyJ{}.eyJ{}.{}",
+            "{}{app}_{}.{}.{}",
             TokenKind::Installation.prefix(),
-            100_000 + self.next() % 900_000,
-            self.chars(b64url, 60),
-            self.chars(b64url, 250),
-            self.chars(b64url, 190)
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload),
+            self.chars(b64url, 342)
         )
     }
 

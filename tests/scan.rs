@@ -159,7 +159,7 @@ fn checksum_failures_follow_the_kind() {
     );
     assert_eq!(finding(&r, &bad_ghs)["checksum"], "unverified");
     assert_eq!(finding(&r, &bad_fg)["checksum"], "unverified");
-    assert_eq!(finding(&r, &bad_fg)["confidence"], "medium");
+    assert_eq!(finding(&r, &bad_fg)["confidence"], "low");
 
     let (r, _) = json_report(&["scan", "--include-invalid", dir.path().to_str().unwrap()]);
     assert_eq!(finding(&r, &bad_ghp)["checksum"], "invalid");

@@ -163,3 +163,94 @@ fn values_end_at_the_delimiters_of_the_surrounding_syntax() {
     assert_eq!(found, want, "{r}");
     assert_eq!(finding(&r, &npm)["rule"], "github-npmrc-auth-token");
 }
+
+#[test]
+fn a_client_secret_is_its_own_kind_with_its_own_steps_and_is_never_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = mint("hex40");
+    let token = mint("hex40");
+    write(
+        dir.path(),
+        "app.env",
+        format!(
+            "GITHUB_CLIENT_ID=Iv1.0123456789abcdef\nGITHUB_CLIENT_SECRET={secret}\nGITHUB_TOKEN={token}\n"
+        ),
+    );
+    // A real server on loopback: the legacy token is checked, the client secret never is.
+    let mut server = mockito::Server::new();
+    let user = server
+        .mock("GET", "/user")
+        .with_status(401)
+        .with_body(r#"{"message":"Bad credentials"}"#)
+        .expect(1)
+        .create();
+    let out = patrol()
+        .args([
+            "scan",
+            "--verify",
+            "--api-url",
+            &server.url(),
+            "--api-interval",
+            "0",
+        ])
+        .args(["-f", "json", "--show-secrets"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    user.assert();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = finding(&r, &secret);
+    assert_eq!(f["kind"], "client-secret");
+    assert_eq!(f["rule"], "github-client-secret");
+    assert_eq!(f["verification"]["status"], "unverifiable");
+    assert_eq!(finding(&r, &token)["kind"], "legacy-hex");
+    assert_eq!(finding(&r, &token)["verification"]["status"], "dead");
+
+    let steps = patrol()
+        .args(["scan", "--steps"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&steps.stderr);
+    assert!(err.contains("Generate a new client secret"), "{err}");
+    assert!(!err.contains(&secret), "{err}");
+    patrol()
+        .args(["steps", "client-secret"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("Client secrets"));
+}
+
+#[test]
+fn look_alikes_malformed_jwts_and_unknown_shapes_are_low_confidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_ghs = mint("ghs:bad");
+    let bad_fg = mint("github_pat:bad");
+    let good_stateless = mint("ghs_stateless");
+    // Stateless shape, but the segments are not base64url JSON and it is far too short.
+    let prefix = &bad_ghs[..4];
+    let fake_stateless = format!("{prefix}48213_Qm7vT2xLp9.Wk4nR8zB3c.Hy6dJ1sF5g");
+    // A GitHub prefix of no known length, assigned to a credential name.
+    let unknown = format!("{prefix}Zx8Kq2Lm7Np4Rt6Vw9Yb");
+    write(
+        dir.path(),
+        "tokens.txt",
+        format!(
+            "a {bad_ghs}\nb {bad_fg}\nc {good_stateless}\nd {fake_stateless}\nGITHUB_TOKEN=\"{unknown}\"\n"
+        ),
+    );
+    let r = scan(&dir);
+    for (s, confidence, checksum) in [
+        (&bad_ghs, "low", "unverified"),
+        (&bad_fg, "low", "unverified"),
+        (&good_stateless, "high", "none"),
+        (&fake_stateless, "low", "none"),
+        (&unknown, "low", "unverified"),
+    ] {
+        let f = finding(&r, s);
+        assert_eq!(f["confidence"], confidence, "{}", &s[..8]);
+        assert_eq!(f["checksum"], checksum, "{}", &s[..8]);
+    }
+    assert_eq!(finding(&r, &unknown)["kind"], "installation");
+    assert_eq!(secrets(&r).len(), 5, "{r}");
+}

@@ -82,6 +82,43 @@ pub fn fine_grained_is_valid(token: &[u8]) -> bool {
     fine_grained_check(&token[..n - 16]).as_bytes() == &token[n - 16..n - 8]
 }
 
+/// A stateless installation token's JWT (after the app id's `_`) is well formed: three
+/// base64url segments, the first two JSON objects, the signature at least 32 bytes. Issued
+/// tokens are about 520 characters; a look-alike written by hand is not.
+pub fn stateless_is_well_formed(token: &[u8]) -> bool {
+    use base64::Engine as _;
+    // `<prefix><app id>_<jwt>`: the JWT starts after the digits that follow the first `_`.
+    let Some(first) = token.iter().position(|&b| b == b'_') else {
+        return false;
+    };
+    let digits = token[first + 1..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let us = first + 1 + digits;
+    if digits == 0 || token.get(us) != Some(&b'_') {
+        return false;
+    }
+    let parts: Vec<&[u8]> = token[us + 1..].split(|&b| b == b'.').collect();
+    let [header, payload, signature] = parts[..] else {
+        return false;
+    };
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let object = |seg: &[u8]| {
+        engine
+            .decode(seg)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v.is_object())
+    };
+    object(header) && object(payload) && engine.decode(signature).is_ok_and(|s| s.len() >= 32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -170,7 +170,7 @@ impl Matcher {
         let checksum_ok = match cr.rule.validator {
             Some(Validator::Crc32) => Some(checksum::classic_is_valid(secret)),
             Some(Validator::FineGrained) => Some(checksum::fine_grained_is_valid(secret)),
-            Some(Validator::Opaque) | None => None,
+            Some(Validator::Opaque | Validator::Jwt) | None => None,
         };
         let (checksum, confidence) = if checksum_ok == Some(true) {
             (Checksum::Valid, base)
@@ -179,12 +179,22 @@ impl Matcher {
         } else {
             match (cr.rule.validator, checksum_ok) {
                 (_, Some(false)) if !placeholder::is_uniform(secret) => match cr.checksum_failure {
-                    ChecksumFailure::Report => (Checksum::Unverified, base.lower()),
+                    // A look-alike as often as a token (GitHub's own docs example fails).
+                    ChecksumFailure::Report => (Checksum::Unverified, Confidence::Low),
                     ChecksumFailure::Drop if self.options.include_invalid => {
                         (Checksum::Invalid, Confidence::Low)
                     }
                     ChecksumFailure::Drop => return None,
                 },
+                (Some(Validator::Opaque), _) if self.is_prefixed_of_unknown_shape(secret) => {
+                    // Assigned to a credential name, with a GitHub prefix, but no token rule
+                    // knows its length: reported, not left to rules that will not find it.
+                    (Checksum::Unverified, Confidence::Low)
+                }
+                (Some(Validator::Jwt), None) if !placeholder::is_uniform(secret) => {
+                    let sure = checksum::stateless_is_well_formed(secret);
+                    (Checksum::None, if sure { base } else { Confidence::Low })
+                }
                 (Some(Validator::Opaque), _) if is_opaque_credential(secret) => {
                     // A value whose shape names a kind in the registry (40 hex, a legacy
                     // installation token) keeps the rule's confidence; anything else is less sure.
@@ -204,6 +214,21 @@ impl Matcher {
             checksum,
             decoded: Vec::new(),
         })
+    }
+
+    /// A value with the prefix of a checksummed kind that no rule of a fixed kind matches
+    /// (an installation token of 20 characters): its own rules will not report it.
+    fn is_prefixed_of_unknown_shape(&self, v: &[u8]) -> bool {
+        kind::has_checksummed_prefix(v)
+            && v.len() >= 16
+            && v.len() <= 1024
+            && !placeholder::is_placeholder(v)
+            && !placeholder::is_uniform(v)
+            && !self.rules.iter().any(|r| {
+                r.kind.is_some()
+                    && r.rule.literals.iter().any(|l| v.starts_with(l.as_bytes()))
+                    && r.regex().is_match(v)
+            })
     }
 
     /// The value holds one of the `placeholders` words of patrol.toml.

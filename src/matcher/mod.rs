@@ -266,12 +266,22 @@ impl Matcher {
         }
         out.sort_by(|a, b| (a.offset, &a.secret).cmp(&(b.offset, &b.secret)));
         // Two rules, or two decoding paths, may confirm the same secret at the same place: keep
-        // the surer one, then the one with the shorter decoding chain.
+        // the surer one, then the one with the shorter decoding chain, then the rule that names
+        // the kind over one that guesses it from the value (a client secret is 40 hex digits,
+        // like a pre-2021 token).
         out.dedup_by(|later, kept| {
             if later.offset != kept.offset || later.secret != kept.secret {
                 return false;
             }
-            let rank = |h: &Hit| (h.confidence, h.checksum, std::cmp::Reverse(h.decoded.len()));
+            let rank = |h: &Hit| {
+                let named = self.rules[h.rule].rule.kind != "auto";
+                (
+                    h.confidence,
+                    h.checksum,
+                    std::cmp::Reverse(h.decoded.len()),
+                    named,
+                )
+            };
             if rank(later) > rank(kept) {
                 std::mem::swap(later, kept);
             }
