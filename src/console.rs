@@ -61,15 +61,37 @@ pub fn fatal(message: &str) {
 
 pub struct Console {
     quiet: bool,
+    /// Problems and warnings in colour (`--color`, `NO_COLOR`, stderr a terminal).
+    color: bool,
     bar: Mutex<Option<ProgressBar>>,
 }
 
 impl Console {
-    /// `quiet` (`-q`) silences everything but questions and fatal errors.
+    /// `quiet` (`-q`) silences everything but questions and fatal errors. No colour.
     pub fn new(quiet: bool) -> Console {
         Console {
             quiet,
+            color: false,
             bar: Mutex::new(None),
+        }
+    }
+
+    /// Colour for problems and warnings as `--color` and `NO_COLOR` decide for stderr.
+    pub fn with_color(self, choice: ColorChoice) -> Console {
+        self.with_color_on(choice, std::io::stderr().is_terminal())
+    }
+
+    fn with_color_on(mut self, choice: ColorChoice, stderr_is_terminal: bool) -> Console {
+        self.color = use_color(choice, stderr_is_terminal);
+        self
+    }
+
+    /// `text` wrapped in the SGR `code` when colour is on.
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
         }
     }
 
@@ -102,7 +124,11 @@ impl Console {
 
     /// A problem with one input: `patrol: PATH: MESSAGE`.
     pub fn problem(&self, path: &str, message: &str) {
-        self.lines([format!("patrol: {}: {}", escape(path), escape(message))]);
+        self.lines([format!(
+            "patrol: {}: {}",
+            escape(path),
+            self.paint("31", &escape(message))
+        )]);
     }
 
     /// A fact about the run: `patrol: note: MESSAGE`.
@@ -112,7 +138,11 @@ impl Console {
 
     /// Something the user should look at: `patrol: warning: MESSAGE`.
     pub fn warning(&self, message: &str) {
-        self.lines([format!("patrol: warning: {}", escape(message))]);
+        self.lines([format!(
+            "patrol: {} {}",
+            self.paint("1;33", "warning:"),
+            escape(message)
+        )]);
     }
 
     /// One line of a message: `patrol: MESSAGE`.
@@ -184,5 +214,25 @@ mod tests {
         assert_eq!(escape("x\ny\tz\x7f"), "x\\x0ay\\x09z\\x7f");
         assert_eq!(escape("\u{9b}2J \u{202e}"), "\\u{9b}2J \\u{202e}");
         assert_eq!(escape("naïve → ok"), "naïve → ok");
+    }
+
+    #[test]
+    fn problems_and_warnings_in_colour_only_when_chosen() {
+        let plain = Console::new(false).with_color_on(ColorChoice::Never, true);
+        assert!(!plain.color);
+        assert_eq!(plain.paint("31", "gone"), "gone");
+        let forced = Console::new(false).with_color_on(ColorChoice::Always, false);
+        assert!(forced.color);
+        assert_eq!(forced.paint("31", "gone"), "\x1b[31mgone\x1b[0m");
+        // `auto` without a terminal (as under `cargo test`) stays plain.
+        assert!(
+            !Console::new(false)
+                .with_color_on(ColorChoice::Auto, false)
+                .color
+        );
+        assert!(
+            !Console::new(false).with_color(ColorChoice::Auto).color
+                || std::io::stderr().is_terminal()
+        );
     }
 }

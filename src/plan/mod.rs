@@ -136,7 +136,7 @@ pub fn lower(mut req: Request) -> Result<Plan, PlanError> {
     if let Some(b) = &req.detect.baseline {
         suppressor.baseline_file(b)?;
     }
-    let console = Arc::new(Console::new(req.output.quiet));
+    let console = Arc::new(Console::new(req.output.quiet).with_color(req.output.color));
     for w in &warnings {
         console.warning(w);
     }
