@@ -1,6 +1,7 @@
-//! The archive readers (zip, gzip, tar, tar.gz, nested) on arbitrary bytes, with small limits.
-//! The first byte picks the outer archive's name (and so its kind and, for `.gz`, the inner
-//! member's name); the rest is the archive.
+//! The archive readers (zip, gzip, bzip2, xz, zstd, tar, nested) on arbitrary bytes, with small
+//! limits, through content recognition as `scan` does it. The first byte picks the outer
+//! archive's name (the kind when the content says nothing, and the inner member's name); the
+//! rest is the archive.
 //!
 //! Properties: no panic, no hang, memory bounded (libFuzzer's `-rss_limit_mb`), and members
 //! never receive more decompressed bytes than the budget.
@@ -14,7 +15,11 @@ use libfuzzer_sys::fuzz_target;
 use patrol::diagnostics::Diagnostics;
 use patrol::source::archive::{self, Archives, Limits};
 
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 12] = [
+    "notes.txt",
+    "f.bz2",
+    "f.tar.xz",
+    "f.zst",
     "f.zip",
     "f.gz",
     "f.tar",
@@ -36,11 +41,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let name = NAMES[usize::from(pick) % NAMES.len()];
-    let Some(kind) = archive::kind_of(name) else {
+    let Some(kind) = archive::recognise(&bytes[..bytes.len().min(archive::HEAD)], name) else {
         return;
     };
     let delivered = AtomicU64::new(0);
-    let member = |_shown: &str, _name: &str, r: &mut dyn Read, _size: Option<u64>| {
+    let member = |_shown: &str, _name: &str, r: &mut dyn Read, _size: Option<u64>, _chain: &[_]| {
         let mut buf = [0u8; 16 * 1024];
         loop {
             match r.read(&mut buf) {

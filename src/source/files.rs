@@ -5,6 +5,7 @@
 //! always exclude. `.git/` internals are skipped; symlinks are followed only with `--follow`.
 
 use std::fs::File;
+use std::io::{Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use ignore::WalkBuilder;
@@ -15,7 +16,7 @@ use crate::diagnostics::Diagnostics;
 use crate::scan::Scanner;
 use crate::source::archive::{self, Archives, Limits};
 use crate::source::document::{self, HeadTap};
-use crate::source::reader::Origin;
+use crate::source::reader::{self, Origin};
 
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
@@ -206,6 +207,8 @@ pub fn shown(path: &Path) -> String {
         .to_string()
 }
 
+/// A file, or an archive when its first bytes (read once, and reused by the text scan) or
+/// failing that its name say so.
 fn scan_file_or_archive(
     scanner: &Scanner,
     archives: &Archives,
@@ -213,48 +216,89 @@ fn scan_file_or_archive(
     named: bool,
     opts: &WalkOptions,
 ) {
+    let diag = scanner.diagnostics;
     let name = shown(path);
-    let Some(kind) = archive::kind_of(&name) else {
-        return scan_file(scanner, path, named, opts, &archives.limits());
+    let Some((mut file, len)) = open_to_scan(scanner, path, &name, named, opts) else {
+        return;
     };
-    if opts
-        .max_file_size
-        .is_some_and(|max| std::fs::metadata(path).is_ok_and(|m| m.len() > max))
-    {
-        return scanner.diagnostics.skipped_large();
+    let sniff = reader::SNIFF as u64;
+    let mut head = Vec::with_capacity(len.unwrap_or(sniff).min(sniff) as usize);
+    if let Err(e) = (&mut file).take(sniff).read_to_end(&mut head) {
+        return diag.problem(name, format!("read error: {e}"));
     }
-    let file = match open_input(path, named) {
-        Ok(Opened::File(f, _) | Opened::Stream(f)) => f,
-        Ok(Opened::Special) => return scanner.diagnostics.skipped_special(),
-        Err(e) => return scanner.diagnostics.problem(name, e.to_string()),
-    };
     let limits = archives.limits();
-    archives.scan_opened(file, &name, kind, &|member_path, member, reader, size| {
-        document::scan_member(scanner, &limits, member_path, member, reader, size);
-    });
+    let Some(kind) = archive::recognise(&head, &name) else {
+        let rest = Cursor::new(head).chain(file);
+        return scan_opened(scanner, path, &name, rest, len, &limits);
+    };
+    let member: &archive::Member = &|member_path, member, reader, size, chain| {
+        if document::member_format(member, b"").is_some() {
+            return document::scan_member(scanner, &limits, member_path, member, reader, size);
+        }
+        if let Some(hits) = scanner.hits_in(member_path, reader, size) {
+            scanner.record_all(&Origin::File, member_path, archive::decoded(hits, chain));
+        }
+    };
+    match len {
+        Some(_) => match file.rewind() {
+            Ok(()) => archives.scan_opened(file, &name, kind, member),
+            Err(e) => diag.problem(name, format!("read error: {e}")),
+        },
+        None => archives.scan_read(&mut Cursor::new(head).chain(file), &name, kind, member),
+    }
+}
+
+/// Opens a file to scan, with its length when it is a regular file; `None` when it was
+/// skipped or reported.
+fn open_to_scan(
+    scanner: &Scanner,
+    path: &Path,
+    shown: &str,
+    named: bool,
+    opts: &WalkOptions,
+) -> Option<(File, Option<u64>)> {
+    let diag = scanner.diagnostics;
+    match open_input(path, named) {
+        Err(e) => diag.problem(shown, e.to_string()),
+        Ok(Opened::Special) => diag.skipped_special(),
+        Ok(Opened::File(_, len)) if opts.max_file_size.is_some_and(|max| len > max) => {
+            diag.skipped_large();
+        }
+        Ok(Opened::File(f, len)) => return Some((f, Some(len))),
+        Ok(Opened::Stream(f)) => return Some((f, None)),
+    }
+    None
 }
 
 /// Scans a file raw and, when it is a document (PDF, email), decoded as well.
 fn scan_file(scanner: &Scanner, path: &Path, named: bool, opts: &WalkOptions, limits: &Limits) {
-    let diag = scanner.diagnostics;
     let shown = shown(path);
+    if let Some((file, len)) = open_to_scan(scanner, path, &shown, named, opts) {
+        scan_opened(scanner, path, &shown, file, len, limits);
+    }
+}
+
+/// Scans an opened file (`len`: its length when it is a regular file).
+fn scan_opened(
+    scanner: &Scanner,
+    path: &Path,
+    shown: &str,
+    file: impl Read,
+    len: Option<u64>,
+    limits: &Limits,
+) {
     let mut head = HeadTap::default();
-    let hits = match open_input(path, named) {
-        Err(e) => return diag.problem(shown, e.to_string()),
-        Ok(Opened::Special) => return diag.skipped_special(),
-        Ok(Opened::File(_, len)) if opts.max_file_size.is_some_and(|max| len > max) => {
-            return diag.skipped_large();
-        }
-        Ok(Opened::File(file, len)) => {
-            let hits = scanner.hits_in_file(&shown, head.reading(file), len);
+    let hits = match len {
+        Some(len) => {
+            let hits = scanner.hits_in_file(shown, head.reading(file), len);
             let raw = hits.as_deref();
-            document::scan_document_file(scanner, limits, path, &shown, head.bytes(), raw);
+            document::scan_document_file(scanner, limits, path, shown, head.bytes(), raw);
             hits
         }
-        Ok(Opened::Stream(file)) => scanner.hits_in(&shown, file, None),
+        None => scanner.hits_in(shown, file, None),
     };
     if let Some(hits) = hits {
-        scanner.record_all(&Origin::File, &shown, hits);
+        scanner.record_all(&Origin::File, shown, hits);
     }
 }
 

@@ -101,7 +101,7 @@ pub fn scan_run_archive(
         file,
         shown,
         archive::Kind::Zip,
-        &|path, member, reader, size| {
+        &|path, member, reader, size, _chain| {
             let ctx = LogContext {
                 archive: Some(shown.to_string()),
                 member: Some(member.to_string()),
@@ -179,14 +179,19 @@ fn scan_path(scanner: &Scanner, archives: &Archives, path: &Path, named: bool) {
             Ok(Opened::Special) => return scanner.diagnostics.skipped_special(),
             Err(e) => return scanner.diagnostics.problem(shown, e.to_string()),
         };
-        archives.scan_opened(file, &shown, kind, &|member_path, member, reader, size| {
-            let ctx = LogContext {
-                archive: Some(shown.clone()),
-                member: Some(member.to_string()),
-                ..LogContext::default()
-            };
-            scan_log(scanner, member_path, member, reader, size, &ctx);
-        });
+        archives.scan_opened(
+            file,
+            &shown,
+            kind,
+            &|member_path, member, reader, size, _chain| {
+                let ctx = LogContext {
+                    archive: Some(shown.clone()),
+                    member: Some(member.to_string()),
+                    ..LogContext::default()
+                };
+                scan_log(scanner, member_path, member, reader, size, &ctx);
+            },
+        );
         return;
     }
     let hits = match files::open_input(path, named) {

@@ -134,6 +134,23 @@ impl<R: Read> Read for Budgeted<'_, R> {
     }
 }
 
+/// Remembers the first read error of a member (the scanner reports it too), so that the
+/// container can stop where its stream broke.
+pub struct ErrorTap<'r> {
+    pub inner: &'r mut dyn Read,
+    pub error: Option<io::Error>,
+}
+
+impl Read for ErrorTap<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if self.error.is_none() {
+                self.error = Some(io::Error::new(e.kind(), e.to_string()));
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

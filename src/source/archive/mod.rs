@@ -1,5 +1,6 @@
-//! Archives: `.zip`, `.gz`, `.tar`, `.tar.gz`/`.tgz`, streamed and never extracted, nested
-//! archives included, within limits against hostile input (see [`limit`]): decompressed bytes
+//! Archives and compressed files: zip (and the formats that are zips: `.docx`, `.jar`, `.apk`,
+//! …), gzip, bzip2, xz, zstd and tar, recognised by their content ([`recognise`]), streamed and
+//! never extracted, nested ones included, within limits against hostile input (see [`limit`]): decompressed bytes
 //! per top-level archive, compression ratio counted on the bytes actually consumed and produced,
 //! nesting depth, and zip members whose data overlap refused. Nested gzip and tar are streamed;
 //! a nested zip (which needs seeking) is held in memory up to [`SPOOL_IN_MEMORY`] and spilled
@@ -8,7 +9,9 @@
 //! the caller goes on; members already scanned keep their findings. Used by `patrol logs` and by
 //! `patrol scan` (unless `--no-archives`).
 
+mod decompress;
 mod limit;
+mod recognise;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -16,7 +19,11 @@ use std::io::{self, Cursor, Read, Seek, Write};
 use std::path::Path;
 
 use crate::diagnostics::Diagnostics;
-use limit::{Budget, Budgeted, Counted, Limited};
+use crate::matcher::Encoding;
+use crate::source::reader::Located;
+use decompress::{decompressor, read_head};
+use limit::{Budget, Budgeted, Counted, ErrorTap, Limited};
+pub use recognise::{HEAD, Kind, inner_name, kind_of, recognise, sniff};
 
 /// Bytes of a nested zip held in memory; the rest is spilled to a temporary file.
 pub const SPOOL_IN_MEMORY: usize = 16 << 20;
@@ -41,35 +48,10 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Zip,
-    Gzip,
-    Tar,
-    TarGz,
-}
-
-/// The archive kind a name says, if any.
-pub fn kind_of(name: &str) -> Option<Kind> {
-    let n = name.to_ascii_lowercase();
-    // Office Open XML and OpenDocument packages are zips of XML parts.
-    const PACKAGES: [&str; 7] = [".zip", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp"];
-    if PACKAGES.iter().any(|p| n.ends_with(p)) {
-        Some(Kind::Zip)
-    } else if n.ends_with(".tar.gz") || n.ends_with(".tgz") {
-        Some(Kind::TarGz)
-    } else if n.ends_with(".gz") {
-        Some(Kind::Gzip)
-    } else if n.ends_with(".tar") {
-        Some(Kind::Tar)
-    } else {
-        None
-    }
-}
-
 /// Called for each member that is not itself an archive: (shown path `archive!member`, member
-/// name inside its archive, its bytes, its size when known).
-pub type Member<'m> = dyn Fn(&str, &str, &mut dyn Read, Option<u64>) + Sync + 'm;
+/// name inside its archive, its bytes, its size when known, the container steps it went
+/// through, outermost first).
+pub type Member<'m> = dyn Fn(&str, &str, &mut dyn Read, Option<u64>, &[Encoding]) + Sync + 'm;
 
 pub struct Archives<'a> {
     limits: Limits,
@@ -80,6 +62,8 @@ pub struct Archives<'a> {
 enum Input<'r> {
     File(File),
     Bytes(Vec<u8>),
+    /// Bytes borrowed (a git blob).
+    Slice(&'r [u8]),
     /// A member of the enclosing archive, read as it decompresses.
     Stream(&'r mut dyn Read),
 }
@@ -89,6 +73,7 @@ impl<'r> Input<'r> {
         match self {
             Input::File(f) => Box::new(io::BufReader::new(f)),
             Input::Bytes(b) => Box::new(Cursor::new(b)),
+            Input::Slice(b) => Box::new(b),
             Input::Stream(r) => Box::new(r),
         }
     }
@@ -121,10 +106,31 @@ impl<'a> Archives<'a> {
         self.scan_top(Input::Bytes(bytes), shown, kind, member);
     }
 
+    /// Scans an archive read as a stream (a pipe named on the command line); a zip, which
+    /// needs seeking, is spooled first within the budget.
+    pub fn scan_read(&self, r: &mut dyn Read, shown: &str, kind: Kind, member: &Member) {
+        if kind != Kind::Zip {
+            return self.scan_top(Input::Stream(r), shown, kind, member);
+        }
+        let budget = Budget::new(self.limits.max_total);
+        match spool(&mut Budgeted {
+            inner: r,
+            budget: &budget,
+        }) {
+            Ok(input) => self.scan_top(input, shown, kind, member),
+            Err(e) => self.diag.problem(shown, format!("broken archive: {e}")),
+        }
+    }
+
+    /// Scans an archive borrowed from memory (a git blob).
+    pub fn scan_slice(&self, bytes: &[u8], shown: &str, kind: Kind, member: &Member) {
+        self.scan_top(Input::Slice(bytes), shown, kind, member);
+    }
+
     /// One top-level archive, with a budget of its own: a hostile archive cannot starve the next.
     fn scan_top(&self, input: Input, shown: &str, kind: Kind, member: &Member) {
         let budget = Budget::new(self.limits.max_total);
-        let result = self.walk(kind, shown, input, 1, &budget, member);
+        let result = self.walk(kind, shown, input, 1, &[], &budget, member);
         if budget.exhausted() {
             self.diag.problem(
                 shown,
@@ -135,52 +141,65 @@ impl<'a> Archives<'a> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn walk(
         &self,
         kind: Kind,
         shown: &str,
         input: Input,
         depth: u32,
+        chain: &[Encoding],
         budget: &Budget,
         member: &Member,
     ) -> io::Result<()> {
+        let chain = &[chain, &[kind.encoding()][..]].concat();
         match (kind, input) {
-            (Kind::Zip, Input::File(f)) => self.walk_zip(f, shown, depth, budget, member),
+            (Kind::Zip, Input::File(f)) => self.walk_zip(f, shown, depth, chain, budget, member),
             (Kind::Zip, Input::Bytes(b)) => {
-                self.walk_zip(Cursor::new(b), shown, depth, budget, member)
+                self.walk_zip(Cursor::new(b), shown, depth, chain, budget, member)
+            }
+            (Kind::Zip, Input::Slice(b)) => {
+                self.walk_zip(Cursor::new(b), shown, depth, chain, budget, member)
             }
             (Kind::Zip, Input::Stream(_)) => Err(io::Error::other("a zip must be spooled first")),
-            (Kind::Gzip | Kind::TarGz, input) => {
+            (Kind::Tar, input) => {
+                self.walk_tar(&mut input.into_read(), shown, depth, chain, budget, member)
+            }
+            (_, input) => {
                 let (counted, consumed) = Counted::new(input.into_read());
-                let decoder = flate2::read::MultiGzDecoder::new(counted);
+                let decoder = decompressor(kind, counted)?;
                 let mut limited = Limited::new(decoder, consumed, self.limits.max_ratio, budget);
-                if kind == Kind::TarGz {
-                    self.walk_tar(&mut limited, shown, depth, budget, member)
+                let inner = inner_name(shown);
+                let head = read_head(&mut limited)?;
+                let mut content = Cursor::new(&head[..]).chain(&mut limited);
+                // A compressed tar is one level: its members read `x.tar.gz!member`.
+                if kind == Kind::TarGz || recognise(&head, &inner) == Some(Kind::Tar) {
+                    let chain = &[&chain[..], &[Encoding::Tar]].concat();
+                    self.walk_tar(&mut content, shown, depth, chain, budget, member)
                 } else {
-                    let inner_name =
-                        strip_suffix_ci(shown.rsplit(['/', '!']).next().unwrap_or(shown), ".gz");
+                    let path = format!("{shown}!{inner}");
                     self.member(
-                        &format!("{shown}!{inner_name}"),
-                        &inner_name,
-                        &mut limited,
+                        &path,
+                        &inner,
+                        &mut content,
                         None,
                         depth,
+                        chain,
                         budget,
                         member,
                     )
                 }
             }
-            (Kind::Tar, input) => {
-                self.walk_tar(&mut input.into_read(), shown, depth, budget, member)
-            }
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn walk_zip<R: Read + Seek>(
         &self,
         reader: R,
         shown: &str,
         depth: u32,
+        chain: &[Encoding],
         budget: &Budget,
         member: &Member,
     ) -> io::Result<()> {
@@ -231,6 +250,7 @@ impl<'a> Archives<'a> {
                 &mut limited,
                 Some(size),
                 depth,
+                chain,
                 budget,
                 member,
             );
@@ -238,11 +258,13 @@ impl<'a> Archives<'a> {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn walk_tar(
         &self,
         r: &mut dyn Read,
         shown: &str,
         depth: u32,
+        chain: &[Encoding],
         budget: &Budget,
         member: &Member,
     ) -> io::Result<()> {
@@ -260,6 +282,7 @@ impl<'a> Archives<'a> {
                 &mut entry,
                 size,
                 depth,
+                chain,
                 budget,
                 member,
             )?;
@@ -267,9 +290,10 @@ impl<'a> Archives<'a> {
         Ok(())
     }
 
-    /// One member: a nested archive is walked (within the depth limit), anything else scanned.
-    /// Errors inside a member are reported against it; an error of the enclosing stream (or an
-    /// exhausted budget) is returned, so that the container stops where its stream broke.
+    /// One member: a nested archive (recognised by its content, or failing that its name) is
+    /// walked within the depth limit, anything else scanned. Errors inside a member are
+    /// reported against it; an error of the enclosing stream (or an exhausted budget) is
+    /// returned, so that the container stops where its stream broke.
     #[allow(clippy::too_many_arguments)]
     fn member(
         &self,
@@ -278,15 +302,18 @@ impl<'a> Archives<'a> {
         r: &mut dyn Read,
         size: Option<u64>,
         depth: u32,
+        chain: &[Encoding],
         budget: &Budget,
         member: &Member,
     ) -> io::Result<()> {
-        let Some(kind) = kind_of(name) else {
+        let head = read_head(r)?;
+        let mut r = Cursor::new(&head[..]).chain(r);
+        let Some(kind) = recognise(&head, name) else {
             let mut checked = ErrorTap {
-                inner: r,
+                inner: &mut r,
                 error: None,
             };
-            member(shown, name, &mut checked, size);
+            member(shown, name, &mut checked, size, chain);
             return checked.error.map_or(Ok(()), Err);
         };
         if depth >= self.limits.max_depth {
@@ -303,9 +330,9 @@ impl<'a> Archives<'a> {
                     return Ok(());
                 }
             },
-            _ => Input::Stream(r),
+            _ => Input::Stream(&mut r),
         };
-        match self.walk(kind, shown, input, depth + 1, budget, member) {
+        match self.walk(kind, shown, input, depth + 1, chain, budget, member) {
             Err(e) if budget.exhausted() => Err(e),
             Err(e) => {
                 self.diag.problem(shown, format!("broken archive: {e}"));
@@ -314,6 +341,16 @@ impl<'a> Archives<'a> {
             Ok(()) => Ok(()),
         }
     }
+}
+
+/// `hits` of a member, each with the container steps it went through before its own decoding.
+pub fn decoded(mut hits: Vec<Located>, chain: &[Encoding]) -> Vec<Located> {
+    if !chain.is_empty() {
+        for l in &mut hits {
+            l.hit.decoded.splice(0..0, chain.iter().copied());
+        }
+    }
+    hits
 }
 
 /// Reads a nested zip: in memory up to [`SPOOL_IN_MEMORY`] bytes, in a temporary file (deleted
@@ -330,31 +367,6 @@ fn spool<'r>(r: &mut dyn Read) -> io::Result<Input<'r>> {
     io::copy(r, &mut file)?;
     file.rewind()?;
     Ok(Input::File(file))
-}
-
-/// Remembers the first read error of a member (the scanner reports it too), so that the
-/// container can stop where its stream broke.
-struct ErrorTap<'r> {
-    inner: &'r mut dyn Read,
-    error: Option<io::Error>,
-}
-
-impl Read for ErrorTap<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf).inspect_err(|e| {
-            if self.error.is_none() {
-                self.error = Some(io::Error::new(e.kind(), e.to_string()));
-            }
-        })
-    }
-}
-
-fn strip_suffix_ci(name: &str, suffix: &str) -> String {
-    if name.to_ascii_lowercase().ends_with(suffix) {
-        name[..name.len() - suffix.len()].to_string()
-    } else {
-        name.to_string()
-    }
 }
 
 #[cfg(test)]

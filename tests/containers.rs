@@ -1,0 +1,222 @@
+//! Containers recognised by their content (zip and the formats that are zips, gzip, bzip2, xz,
+//! zstd, tar), whatever the file is called, within the archive limits, in `scan` and in
+//! `patrol git`. Every fixture is built here, with tokens minted at test time.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+
+use common::*;
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(data).unwrap();
+    gz.finish().unwrap()
+}
+
+fn bzip2(data: &[u8]) -> Vec<u8> {
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+    bz.write_all(data).unwrap();
+    bz.finish().unwrap()
+}
+
+fn xz(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let options = lzma_rust2::XzOptions::with_preset(1);
+        let mut w = lzma_rust2::XzWriter::new(&mut out, options)
+            .unwrap()
+            .auto_finish();
+        w.write_all(data).unwrap();
+    }
+    out
+}
+
+fn zstd(data: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
+fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut t = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        t.append_data(&mut h, name, *data).unwrap();
+    }
+    t.into_inner().unwrap()
+}
+
+fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in members {
+            z.start_file(*name, opts).unwrap();
+            z.write_all(data).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+/// The single location of `secret`'s finding: (path, decoding steps).
+fn place(report: &serde_json::Value, secret: &str) -> (String, Vec<String>) {
+    let loc = &finding(report, secret)["locations"][0];
+    let decoded = loc["decoded"]
+        .as_array()
+        .map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default();
+    (loc["path"].as_str().unwrap().to_string(), decoded)
+}
+
+fn scan(dir: &Path, extra: &[&str]) -> (serde_json::Value, i32) {
+    let mut args = vec!["scan", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    json_report(&args)
+}
+
+#[test]
+fn compressed_files_are_recognised_by_content_whatever_their_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let [a, b, c, e] = ["ghp", "ghp", "gho", "ghp"].map(mint);
+    write(d, "notes.txt", gzip(format!("token = {a}\n").as_bytes()));
+    let env = format!("GITHUB_TOKEN={b}\n");
+    write(
+        d,
+        "backup.tar.xz",
+        xz(&tar(&[("conf/app.env", env.as_bytes())])),
+    );
+    write(d, "dump.bz2", bzip2(format!("oauth {c}\n").as_bytes()));
+    write(d, "cache.bin", zstd(format!("t: {e}\n").as_bytes()));
+    let (r, code) = scan(d, &[]);
+    assert_eq!(code, 1, "{r}");
+    let p = |name: &str| d.join(name).display().to_string();
+    let cases = [
+        (&a, format!("{}!notes.txt", p("notes.txt")), vec!["gzip"]),
+        (
+            &b,
+            format!("{}!conf/app.env", p("backup.tar.xz")),
+            vec!["xz", "tar"],
+        ),
+        (&c, format!("{}!dump", p("dump.bz2")), vec!["bzip2"]),
+        (&e, format!("{}!cache.bin", p("cache.bin")), vec!["zstd"]),
+    ];
+    for (secret, path, decoded) in cases {
+        assert_eq!(
+            place(&r, secret),
+            (path, decoded.iter().map(|s| s.to_string()).collect())
+        );
+    }
+}
+
+#[test]
+fn zips_under_any_name_and_a_crx_header_are_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let [a, b] = ["ghp", "ghu"].map(mint);
+    let xml =
+        format!("<w:document><w:body><w:p><w:r><w:t>{a}</w:t></w:r></w:p></w:body></w:document>");
+    write(
+        d,
+        "report.docx",
+        zip(&[("word/document.xml", xml.as_bytes())]),
+    );
+    // A Chrome extension: `Cr24`, version 3, a header of 4 bytes, then the zip.
+    let mut crx = b"Cr24\x03\0\0\0\x04\0\0\0abcd".to_vec();
+    crx.extend(zip(&[(
+        "background.js",
+        format!("const t = '{b}';").as_bytes(),
+    )]));
+    write(d, "ext.crx", crx);
+    let (r, code) = scan(d, &[]);
+    assert_eq!(code, 1, "{r}");
+    let docx = d.join("report.docx").display().to_string();
+    assert_eq!(place(&r, &a).0, format!("{docx}!word/document.xml"));
+    let crx = d.join("ext.crx").display().to_string();
+    assert_eq!(place(&r, &b).0, format!("{crx}!background.js"));
+}
+
+#[test]
+fn nested_containers_open_up_to_the_depth_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tok = mint("ghp");
+    // A zip in a tar in bzip2: three levels, named to mislead.
+    let inner = zip(&[("secrets.env", format!("T={tok}\n").as_bytes())]);
+    write(d, "layers.dat", bzip2(&tar(&[("inner.bin", &inner)])));
+    let (r, code) = scan(d, &[]);
+    assert_eq!(code, 1, "{r}");
+    let shown = d.join("layers.dat").display().to_string();
+    assert_eq!(
+        place(&r, &tok),
+        (
+            format!("{shown}!inner.bin!secrets.env"),
+            ["bzip2", "tar", "zip"].map(String::from).to_vec()
+        )
+    );
+    let (r, code) = scan(d, &["--max-archive-depth", "1"]);
+    assert_eq!(code, 5, "{r}");
+    assert!(secrets(&r).is_empty());
+    assert!(
+        r["errors"].to_string().contains("--max-archive-depth"),
+        "{r}"
+    );
+}
+
+#[test]
+fn a_bomb_in_every_new_format_is_an_incomplete_scan_and_other_findings_stay() {
+    // Text (a binary member would be skipped after its first bytes, never inflated).
+    let zeros = vec![b'a'; 4 << 20];
+    for (name, bytes) in [
+        ("bomb.bz2", bzip2(&zeros)),
+        ("bomb.xz", xz(&zeros)),
+        ("bomb.zst", zstd(&zeros)),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let tok = mint("ghp");
+        write(d, name, bytes);
+        write(d, "plain.txt", format!("token {tok}\n"));
+        // Findings decide the exit code; the scan is still marked incomplete.
+        let (r, code) = scan(d, &[]);
+        assert_eq!(code, 1, "{name}: {r}");
+        assert_eq!(r["summary"]["incomplete"], true, "{name}: {r}");
+        assert_eq!(secrets(&r), vec![tok], "{name}");
+        assert!(r["errors"].to_string().contains("ratio"), "{name}: {r}");
+        let (r, code) = json_report(&["scan", d.join(name).to_str().unwrap()]);
+        assert_eq!(code, 5, "{name}: {r}");
+    }
+}
+
+#[test]
+fn a_bad_checksum_look_alike_inside_an_archive_stays_unreported() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fake = mint("ghp:bad");
+    write(d, "notes.txt", gzip(format!("example {fake}\n").as_bytes()));
+    write(
+        d,
+        "a.tar.zst",
+        zstd(&tar(&[("x", format!("{fake}\n").as_bytes())])),
+    );
+    let (r, code) = scan(d, &[]);
+    assert_eq!(code, 0, "{r}");
+    assert!(secrets(&r).is_empty(), "{r}");
+}
+
+#[test]
+fn no_archives_scans_a_gzip_named_txt_as_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tok = mint("ghp");
+    write(d, "notes.txt", gzip(format!("token = {tok}\n").as_bytes()));
+    let (r, code) = scan(d, &["--no-archives"]);
+    assert_eq!(code, 0, "{r}");
+    assert!(secrets(&r).is_empty());
+}
