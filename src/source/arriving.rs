@@ -4,7 +4,7 @@
 
 use std::io::{self, Read};
 
-use super::reader::{Chunking, Located, OnBinary, Outcome, SNIFF, locate};
+use super::reader::{Chunking, Located, OnBinary, Outcome, SNIFF, Window};
 use crate::matcher::Matcher;
 
 /// Reads once into `buf` (at most `max` bytes, and 64 KiB): whatever has arrived. 0 at the end.
@@ -41,51 +41,33 @@ pub fn scan_arriving<R: Read>(
         size: chunk,
         context,
     } = chunking;
-    let mut buf: Vec<u8> = Vec::new();
-    let mut buf_start: u64 = 0;
-    let mut own_start = 0usize;
-    let mut lines_before: u64 = 0;
-    let mut line_start_before: u64 = 0;
-    let mut eof = read_arrived(&mut input, &mut buf, SNIFF)? == 0;
-    let Some(matcher) = on_binary.pick(matcher, &buf) else {
+    let mut w = Window::new(Vec::new());
+    let mut eof = read_arrived(&mut input, &mut w.buf, SNIFF)? == 0;
+    let Some(matcher) = on_binary.pick(matcher, &w.buf) else {
         return Ok(Outcome::Binary);
     };
     loop {
+        let own_start = w.own_start;
         let want = own_start + chunk + context;
-        let full = buf.len() >= want;
+        let full = w.buf.len() >= want;
         let own_end = if full {
             own_start + chunk
         } else if eof {
-            buf.len()
+            w.buf.len()
         } else {
-            memchr::memrchr(b'\n', &buf[own_start..]).map_or(own_start, |i| own_start + i + 1)
+            memchr::memrchr(b'\n', &w.buf[own_start..]).map_or(own_start, |i| own_start + i + 1)
         };
         if own_end > own_start {
-            locate(
-                matcher,
-                &buf,
-                buf_start,
-                own_start..own_end,
-                (lines_before, line_start_before),
-                &mut emit,
-            );
+            w.locate(matcher, own_end, &mut emit);
         }
         if eof && !full {
-            return Ok(Outcome::Scanned(buf_start + buf.len() as u64));
+            return Ok(Outcome::Scanned(w.end()));
         }
-        let keep_from = own_end.saturating_sub(context);
-        let dropped = &buf[..keep_from];
-        lines_before += memchr::memchr_iter(b'\n', dropped).count() as u64;
-        if let Some(i) = memchr::memrchr(b'\n', dropped) {
-            line_start_before = buf_start + (i + 1) as u64;
-        }
-        buf.drain(..keep_from);
-        buf_start += keep_from as u64;
-        own_start = own_end - keep_from;
-        let want = own_start + chunk + context;
-        if !eof && buf.len() < want {
-            let room = want - buf.len();
-            eof = read_arrived(&mut input, &mut buf, room)? == 0;
+        w.slide(own_end, context);
+        let want = w.own_start + chunk + context;
+        if !eof && w.buf.len() < want {
+            let room = want - w.buf.len();
+            eof = read_arrived(&mut input, &mut w.buf, room)? == 0;
         }
     }
 }

@@ -249,53 +249,94 @@ pub fn scan_stream<R: Read>(
     let initial = size_hint.map_or(64 * 1024, |n| {
         usize::try_from(n).map_or(first_round, |n| n.saturating_add(1))
     });
-    let mut buf: Vec<u8> = Vec::with_capacity(initial.min(first_round));
-    let mut buf_start: u64 = 0; // stream offset of buf[0]
-    let mut own_start = 0usize; // index in buf of the first byte this round owns
-    let mut lines_before: u64 = 0; // newlines before buf[0]
-    let mut line_start_before: u64 = 0; // stream offset where the line holding buf[0] starts
+    let mut w = Window::new(Vec::with_capacity(initial.min(first_round)));
     let mut first = true;
     loop {
-        let want = own_start + chunk + context;
+        let want = w.own_start + chunk + context;
         if first {
             first = false;
             // Sniff before reading a whole chunk: a large binary costs one small read.
-            (&mut input).take(SNIFF as u64).read_to_end(&mut buf)?;
-            match on_binary.pick(matcher, &buf) {
+            (&mut input).take(SNIFF as u64).read_to_end(&mut w.buf)?;
+            match on_binary.pick(matcher, &w.buf) {
                 Some(m) => matcher = m,
                 None => return Ok(Outcome::Binary),
             }
         }
-        let have = buf.len();
+        let have = w.buf.len();
         if want > have {
             (&mut input)
                 .take((want - have) as u64)
-                .read_to_end(&mut buf)?;
+                .read_to_end(&mut w.buf)?;
         }
-        let eof = buf.len() < want;
-        let own_end = if eof { buf.len() } else { own_start + chunk };
+        let eof = w.buf.len() < want;
+        let own_end = if eof {
+            w.buf.len()
+        } else {
+            w.own_start + chunk
+        };
+        w.locate(matcher, own_end, &mut emit);
+        if eof {
+            return Ok(Outcome::Scanned(w.end()));
+        }
+        w.slide(own_end, context);
+    }
+}
 
+/// The bytes of a stream held for one round and where they sit in the stream, shared by
+/// [`scan_stream`] and the arriving reader: each round locates the hits of the bytes it owns,
+/// then slides on, keeping `context` bytes before the next owned region.
+pub(super) struct Window {
+    pub(super) buf: Vec<u8>,
+    /// Stream offset of `buf[0]`.
+    start: u64,
+    /// Index in `buf` of the first byte the current round owns.
+    pub(super) own_start: usize,
+    /// Newlines before `buf[0]`.
+    lines_before: u64,
+    /// Stream offset where the line holding `buf[0]` starts.
+    line_start_before: u64,
+}
+
+impl Window {
+    pub(super) fn new(buf: Vec<u8>) -> Window {
+        Window {
+            buf,
+            start: 0,
+            own_start: 0,
+            lines_before: 0,
+            line_start_before: 0,
+        }
+    }
+
+    /// Stream offset just past the bytes read so far.
+    pub(super) fn end(&self) -> u64 {
+        self.start + self.buf.len() as u64
+    }
+
+    /// Emits the hits that start in the owned bytes `own_start..own_end`.
+    pub(super) fn locate(&self, matcher: &Matcher, own_end: usize, emit: &mut impl FnMut(Located)) {
         locate(
             matcher,
-            &buf,
-            buf_start,
-            own_start..own_end,
-            (lines_before, line_start_before),
-            &mut emit,
+            &self.buf,
+            self.start,
+            self.own_start..own_end,
+            (self.lines_before, self.line_start_before),
+            emit,
         );
-        if eof {
-            return Ok(Outcome::Scanned(buf_start + buf.len() as u64));
-        }
-        // Keep `context` bytes before the next owned region.
+    }
+
+    /// Drops what the next round does not need: `own_end` becomes the next owned start, with
+    /// `context` bytes kept before it.
+    pub(super) fn slide(&mut self, own_end: usize, context: usize) {
         let keep_from = own_end.saturating_sub(context);
-        let dropped = &buf[..keep_from];
-        lines_before += memchr::memchr_iter(b'\n', dropped).count() as u64;
+        let dropped = &self.buf[..keep_from];
+        self.lines_before += memchr::memchr_iter(b'\n', dropped).count() as u64;
         if let Some(i) = memchr::memrchr(b'\n', dropped) {
-            line_start_before = buf_start + (i + 1) as u64;
+            self.line_start_before = self.start + (i + 1) as u64;
         }
-        buf.drain(..keep_from);
-        buf_start += keep_from as u64;
-        own_start = own_end - keep_from;
+        self.buf.drain(..keep_from);
+        self.start += keep_from as u64;
+        self.own_start = own_end - keep_from;
     }
 }
 
