@@ -385,13 +385,15 @@ fn an_archive_over_the_byte_limit_does_not_starve_the_next() {
             char::from(b'!' + (x % 90) as u8)
         })
         .collect();
-    write(dir.path(), "a.zip", zip_bytes(&[("0_a.txt", noise)]));
-    let tok = mint("ghp");
     write(
         dir.path(),
-        "b.zip",
-        zip_bytes(&[("0_b.txt", log_text(&tok))]),
+        "a.zip",
+        zip_bytes(&[("0_a.txt", noise.clone())]),
     );
+    let tok = mint("ghp");
+    // Within the limit on its own (600 KB), not in what a shared budget would leave.
+    let b_log = format!("{}\n{}", &noise[..600 << 10], log_text(&tok));
+    write(dir.path(), "b.zip", zip_bytes(&[("0_b.txt", b_log)]));
     let (a, b) = (dir.path().join("a.zip"), dir.path().join("b.zip"));
     let (r, code, _) = logs_report(&[
         "logs",
@@ -434,11 +436,12 @@ fn the_ratio_limit_counts_bytes_consumed_not_declared() {
         })
         .collect();
     let mut zip = zip_bytes(&[("0_bomb.txt", "a".repeat(20 << 20)), ("1_pad.txt", padding)]);
-    // The bomb's compressed size now claims the padding member's bytes too.
-    let second_local = 4 + find(&zip[4..], b"PK\x03\x04");
-    let declared = (second_local as u32).to_le_bytes();
-    zip[18..22].copy_from_slice(&declared);
+    // The bomb's compressed size now claims every byte up to the central directory, the
+    // padding member's included.
     let central = find(&zip, b"PK\x01\x02");
+    let data_start = 30 + "0_bomb.txt".len();
+    let declared = ((central - data_start) as u32).to_le_bytes();
+    zip[18..22].copy_from_slice(&declared);
     zip[central + 20..central + 24].copy_from_slice(&declared);
     write(dir.path(), "bomb.zip", &zip);
     let tok = mint("ghp");
