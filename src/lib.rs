@@ -22,6 +22,7 @@ pub mod report;
 pub mod respond;
 pub mod rules;
 pub mod scan;
+pub mod shard;
 pub mod source;
 pub mod suppress;
 /// Token minting for tests, benchmarks and fuzzing only: not part of the binary (the
