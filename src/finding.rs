@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::github::{Revocation, Verification};
@@ -54,7 +54,7 @@ impl fmt::Debug for Secret {
 }
 
 /// Where a location's bytes came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     File,
@@ -79,9 +79,12 @@ impl SourceKind {
 }
 
 /// One place a secret was seen.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Location {
     pub source: SourceKind,
+    /// The repository (`OWNER/NAME`) this place is in, when a run reads many (`patrol github`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
     /// The path as given or walked (`-` for stdin).
     pub path: String,
     /// 1-based line.
@@ -93,10 +96,10 @@ pub struct Location {
     /// Decoding steps from the text at this place to the secret, outermost first.
     pub decoded: Vec<Encoding>,
     /// For git history: the commit that introduced the text here, and whether it is still there.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<GitContext>,
     /// For CI logs: archive, member, job, step, timestamp and run.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<LogContext>,
     /// The line carries an inline allow marker.
     #[serde(skip)]
@@ -104,7 +107,7 @@ pub struct Location {
 }
 
 /// Where in a CI log a location is. Fields are absent when unknown.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LogContext {
     /// The archive the log came from.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,7 +145,7 @@ pub struct GitContext {
     pub in_head: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CommitInfo {
     pub id: String,
     pub author: String,
@@ -150,6 +153,34 @@ pub struct CommitInfo {
     /// Author date, RFC 3339 with the author's offset.
     pub date: String,
     pub summary: String,
+}
+
+/// A [`GitContext`] read back from a datastore: its object kind is one of the names git
+/// locations use.
+#[derive(Deserialize)]
+struct StoredGitContext {
+    object: String,
+    id: String,
+    commit: Option<CommitInfo>,
+    in_head: bool,
+}
+
+impl<'de> Deserialize<'de> for GitContext {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<GitContext, D::Error> {
+        let g = StoredGitContext::deserialize(d)?;
+        let object = ["blob", "commit-message", "tag-message"]
+            .into_iter()
+            .find(|k| *k == g.object)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown git object kind {:?}", g.object))
+            })?;
+        Ok(GitContext {
+            object,
+            id: g.id,
+            commit: g.commit,
+            in_head: g.in_head,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -238,6 +269,26 @@ impl Collector {
         }
     }
 
+    /// Adds a finding gathered elsewhere (another scanner's): its locations join this
+    /// secret's, counted, and the surest rule names it.
+    pub fn merge(&mut self, other: Finding) {
+        let Some(finding) = self.by_secret.get_mut(&other.secret) else {
+            self.by_secret.insert(other.secret.clone(), other);
+            return;
+        };
+        if (other.confidence, other.checksum) > (finding.confidence, finding.checksum) {
+            finding.rule = other.rule;
+            finding.kind = other.kind;
+            finding.confidence = other.confidence;
+            finding.checksum = other.checksum;
+        }
+        finding.locations.extend(other.locations);
+        finding.location_count += other.location_count;
+        if finding.locations.len() >= 2 * self.max_locations {
+            trim_locations(finding, self.max_locations);
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_secret.is_empty()
     }
@@ -291,6 +342,7 @@ mod tests {
     fn location(line: u64) -> Location {
         Location {
             source: SourceKind::Log,
+            repository: None,
             path: "ci.log".into(),
             line,
             column: 1,

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod datastore;
 pub mod diagnostics;
 pub mod finding;
 pub mod github;

@@ -7,9 +7,11 @@ mod baseline;
 mod config;
 mod docs;
 mod git;
+mod github;
 mod hook;
 mod logs;
 mod pipeline;
+mod report;
 mod respond;
 mod rules;
 mod scan;
@@ -39,6 +41,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Steps(args) => respond::steps(args),
         Command::Incident(args) => respond::incident(args),
         Command::Logs(args) => logs::run(args),
+        Command::Github(args) => github::run(args),
+        Command::Report(args) => report::run(args),
         Command::Baseline(args) => baseline::run(args),
         Command::Config(args) => config::run(args),
         Command::Completions(args) => docs::completions(args),

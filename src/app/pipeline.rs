@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 
 use super::{EXIT_INCOMPLETE, EXIT_LIVE, EXIT_REVOKE_FAILED};
 use crate::console::{self, Console};
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{Diagnostics, Stats};
 use crate::finding::{Finding, Location};
 use crate::plan::{OutputPlan, Plan};
 use crate::report::{self, Format, Sink, SinkOptions};
@@ -30,8 +30,42 @@ pub struct Reported {
     pub console: Arc<Console>,
 }
 
+/// What a command adds to the shared steps (`patrol github`: findings stored by earlier runs,
+/// `--new`, the datastore's record of responses).
+pub trait Extras {
+    /// False when the command changes findings after the scan (then a jsonl report waits).
+    fn streams(&self) -> bool {
+        true
+    }
+    /// Called after the responses, before the report is written: may drop findings of this
+    /// run, adjust the stats, and returns more findings to report (not responded to).
+    fn before_report(
+        &mut self,
+        findings: &mut Vec<Finding>,
+        stats: &mut Stats,
+    ) -> Result<Vec<Finding>>;
+}
+
+/// No extras: what most commands use.
+struct Plain;
+
+impl Extras for Plain {
+    fn before_report(&mut self, _: &mut Vec<Finding>, _: &mut Stats) -> Result<Vec<Finding>> {
+        Ok(Vec::new())
+    }
+}
+
 /// Scans `sources` in order with `plan`, reports, and responds as the plan says.
 pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported> {
+    scan_and_report_with(plan, sources, &mut Plain)
+}
+
+/// [`scan_and_report`] with a command's [`Extras`].
+pub fn scan_and_report_with(
+    plan: &Plan,
+    sources: &[&dyn Source],
+    extras: &mut dyn Extras,
+) -> Result<Reported> {
     // The output is opened before anything is read or sent: an unwritable `-o` must not
     // leave tokens revoked and no report written.
     let sink = Mutex::new(open_sink(plan)?);
@@ -44,7 +78,9 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
     let diagnostics = Diagnostics::new(plan.console.clone()).redacting(plan.matcher.clone());
     // Verification and revocation change findings after the scan: only then is jsonl held back.
     let r = &plan.respond;
-    let streaming = plan.output.format == Format::Jsonl && !(r.verify || r.only_live || r.revoke);
+    let streaming = plan.output.format == Format::Jsonl
+        && !(r.verify || r.only_live || r.revoke)
+        && extras.streams();
     let live = Live {
         plan,
         sink: &sink,
@@ -74,6 +110,7 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
         .filter(|s| s.reason == Reason::Baseline)
         .count() as u64;
     let outcome = respond::respond(&mut findings, &plan.respond, &plan.console)?;
+    let extra = extras.before_report(&mut findings, &mut stats)?;
     if let Some(e) = live.error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         written(Err(e))?;
     }
@@ -83,6 +120,9 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
             for f in &findings {
                 sink.finding(f)?;
             }
+        }
+        for f in &extra {
+            sink.finding(f)?;
         }
         if plan.show_suppressed {
             for s in &suppressed {
@@ -99,13 +139,14 @@ pub fn scan_and_report(plan: &Plan, sources: &[&dyn Source]) -> Result<Reported>
         EXIT_REVOKE_FAILED
     } else if outcome.any_live {
         EXIT_LIVE
-    } else if !findings.is_empty() && plan.output.exit_code != 0 {
+    } else if !(findings.is_empty() && extra.is_empty()) && plan.output.exit_code != 0 {
         i32::from(plan.output.exit_code)
     } else if stats.incomplete && !plan.output.allow_incomplete {
         EXIT_INCOMPLETE
     } else {
         0
     };
+    findings.extend(extra);
     Ok(Reported {
         exit_code,
         findings,
@@ -153,7 +194,7 @@ impl Live<'_> {
 }
 
 /// The report's sink, writing to `-o FILE` (created now) or standard output.
-fn open_sink(plan: &Plan) -> Result<Box<dyn Sink>> {
+pub(super) fn open_sink(plan: &Plan) -> Result<Box<dyn Sink>> {
     let out: &OutputPlan = &plan.output;
     let (writer, color): (Box<dyn Write + Send>, bool) = match &out.path {
         Some(path) => (
@@ -180,7 +221,7 @@ fn open_sink(plan: &Plan) -> Result<Box<dyn Sink>> {
     ))
 }
 
-fn written(result: io::Result<()>) -> Result<()> {
+pub(super) fn written(result: io::Result<()>) -> Result<()> {
     match result {
         // A closed pipe (`patrol scan | head`) is not an error worth a message.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),

@@ -7,8 +7,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::report::Format;
 
+mod github;
 mod groups;
 
+pub use github::*;
 pub use groups::*;
 
 #[derive(Debug, Parser)]
@@ -49,6 +51,11 @@ pub enum Command {
     /// Scan CI logs: files, directories, archives (GitHub run-log zips, .gz, .tar.gz), stdin,
     /// or GitHub Actions run logs fetched with --github
     Logs(LogsArgs),
+    /// Scan every repository of an organisation or user (history, and optionally pull-request
+    /// heads, wikis, gists and Actions run logs), incrementally, with a mirror cache and a datastore
+    Github(GithubArgs),
+    /// Print the findings stored in a `patrol github` datastore, in any output format
+    Report(ReportArgs),
     /// Write a baseline (a json report without secrets) of what PATH… holds now, to stdout
     Baseline(BaselineArgs),
     /// Check a configuration file

@@ -19,7 +19,7 @@ pub const BATCH: usize = 1000;
 pub const REQUESTS_PER_HOUR: usize = 60;
 
 /// The one state each token ends in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum Revocation {
     Revoked {

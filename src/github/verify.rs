@@ -15,7 +15,7 @@ use crate::audit::AuditLog;
 use crate::finding::Secret;
 use crate::kind::{TokenKind, VerifyRoute};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum Verification {
     Live {

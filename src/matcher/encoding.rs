@@ -5,7 +5,9 @@ use serde::Serialize;
 /// One decoding step, as recorded in a finding's decoding chain (`decoded` in reports). The
 /// matcher's own decoders record the first five; sources that open containers and documents
 /// record the others (a member of a zip: `zip`; a PDF stream: `flate`, then `pdf-string`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Encoding {
     Base64,

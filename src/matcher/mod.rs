@@ -29,7 +29,9 @@ use decode::Trigger;
 const MAX_DEPTH: usize = 3;
 
 /// What a token's checksum said.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Checksum {
     /// Failed: shown only with `--include-invalid`.

@@ -58,6 +58,7 @@ impl Located {
     pub fn location(&self, path: &str, origin: &Origin) -> Location {
         Location {
             source: origin.kind(),
+            repository: None,
             path: path.to_string(),
             line: self.line,
             column: self.column,

@@ -1,0 +1,93 @@
+//! The datastore's tables, created (or checked) when a datastore is opened. One version number
+//! in `meta`; a datastore written by a newer patrol is refused rather than misread. `patrol
+//! merge` and `patrol report` read these tables as documented here:
+//!
+//! - `runs`: one row per `patrol github` run (`id` increases; `finished_at` is NULL while the
+//!   run goes on or after a crash).
+//! - `repositories`: per `OWNER/NAME`, `pushed_at` from the API and the run that last scanned it
+//!   completely; `tips`: the ref tips (`ref`, `oid`) that run scanned. A repository is skipped
+//!   when neither moved, and only objects not reachable from its tips are read otherwise.
+//! - `listings`: per listing URL, the `ETag` and body of the last `200` (a `304` reuses it).
+//! - `secrets`: per fingerprint (SHA-256 of the secret; never the secret), the rule, kind,
+//!   confidence, checksum, the redacted form reports show, first/last seen (time and run) and
+//!   the last verification and revocation (JSON, as in reports).
+//! - `locations`: per fingerprint, repository and location (the report's JSON location object),
+//!   first and last seen.
+
+use rusqlite::Connection;
+
+use super::DatastoreError;
+
+/// The schema this build writes and reads.
+pub const VERSION: i64 = 1;
+
+const TABLES: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS repositories (
+    full_name TEXT PRIMARY KEY,
+    pushed_at TEXT,
+    scanned_at TEXT NOT NULL,
+    run INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tips (
+    repository TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    oid TEXT NOT NULL,
+    PRIMARY KEY (repository, ref)
+);
+CREATE TABLE IF NOT EXISTS listings (
+    url TEXT PRIMARY KEY,
+    etag TEXT NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS secrets (
+    fingerprint TEXT PRIMARY KEY,
+    rule TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    confidence TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    redacted TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    first_run INTEGER NOT NULL,
+    last_run INTEGER NOT NULL,
+    verification TEXT,
+    verified_at TEXT,
+    revocation TEXT,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS locations (
+    fingerprint TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    location TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    PRIMARY KEY (fingerprint, repository, location)
+);
+";
+
+/// Creates the tables of a new datastore, or checks an existing one's version.
+pub fn prepare(conn: &Connection) -> Result<(), DatastoreError> {
+    conn.execute_batch(TABLES)?;
+    let found: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+            r.get(0)
+        })
+        .ok();
+    match found {
+        None => {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema', ?1)",
+                [VERSION.to_string()],
+            )?;
+            Ok(())
+        }
+        Some(v) if v == VERSION.to_string() => Ok(()),
+        Some(v) => Err(DatastoreError::Version(v)),
+    }
+}
