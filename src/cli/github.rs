@@ -54,9 +54,10 @@ pub struct GithubScope {
     /// With --logs: only runs created on or after DATE (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", requires = "logs")]
     pub since: Option<String>,
-    /// Scan only shard K of N (1 ≤ K ≤ N): a stable subset of the repositories by OWNER/NAME
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<String>,
+    /// Scan only shard K of N (0 ≤ K < N, as JOB_COMPLETION_INDEX): a stable subset of the
+    /// repositories by a hash of OWNER/NAME
+    #[arg(long, value_name = "K/N", value_parser = crate::shard::parse_shard)]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 #[derive(Debug, Args)]
