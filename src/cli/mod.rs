@@ -16,7 +16,15 @@ pub use groups::*;
 #[derive(Debug, Parser)]
 #[command(
     name = "patrol",
-    version,
+    // `patrol 0.1.0 (commit 1a2b3c4d5e6f, built 2026-11-26)`; see build.rs.
+    version = concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (commit ",
+        env!("PATROL_COMMIT"),
+        ", built ",
+        env!("PATROL_BUILD_DATE"),
+        ")"
+    ),
     about = "Find leaked GitHub credentials in files, git history and CI logs",
     long_about = "Find leaked GitHub credentials (personal access tokens, classic and fine-grained; \
 OAuth, GitHub App user, installation and refresh tokens; legacy tokens; and values assigned to \
