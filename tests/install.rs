@@ -349,3 +349,57 @@ fn help_describes_the_script() {
     );
     assert!(!text.contains("set -eu"), "{text}");
 }
+
+#[test]
+fn what_package_sh_makes_install_sh_installs() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let fake = tmp.path().join("built-patrol");
+    std::fs::write(&fake, "#!/bin/sh\necho 'patrol as released'\n").expect("write");
+    let out = Command::new("sh")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/package.sh"))
+        .args(["v1.2.3", TARGET])
+        .arg(&fake)
+        .arg(tmp.path().join("dist"))
+        .output()
+        .expect("run package.sh");
+    assert!(out.status.success(), "package.sh: {}", stderr(&out));
+    let archive_path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    assert_eq!(
+        archive_path,
+        tmp.path().join("dist").join(format!("{STEM}.tar.gz"))
+    );
+    let packaged = std::fs::read(&archive_path).expect("archive");
+
+    // The release's licence files and docs travel with the binary.
+    let mut members: Vec<String> = tar::Archive::new(flate2::read::GzDecoder::new(&packaged[..]))
+        .entries()
+        .expect("tar")
+        .map(|e| {
+            e.expect("entry")
+                .path()
+                .expect("path")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    members.sort();
+    for name in [
+        "CHANGELOG.md",
+        "LICENSE-APACHE",
+        "LICENSE-MIT",
+        "README.md",
+        "patrol",
+    ] {
+        assert!(
+            members.contains(&format!("{STEM}/{name}")),
+            "{name} missing: {members:?}"
+        );
+    }
+
+    let mut server = Server::new();
+    let _mocks = serve_release(&mut server, &sums_for(&packaged), packaged, 1);
+    let dir = tmp.path().join("bin");
+    let out = install(&server, &dir, &["--version", "v1.2.3"]);
+    assert!(out.status.success(), "install failed: {}", stderr(&out));
+    assert_eq!(run_installed(&dir), "patrol as released");
+}
