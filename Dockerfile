@@ -5,7 +5,9 @@
 # The first stage builds a static (musl) binary; the image holds only that binary, the CA
 # certificates for --verify/--revoke/logs --github, a writable /tmp and a non-root user.
 
-FROM rust:1.95-alpine AS build
+# Pinned by digest (the multi-platform index of rust:1.95.0-alpine3.23, as Dependabot recorded it;
+# no registry is reachable from where this was written, so the first release build verifies it).
+FROM rust:1.95.0-alpine3.23@sha256:606fd313a0f49743ee2a7bd49a0914bab7deedb12791f3a846a34a4711db7ed2 AS build
 # The C parts (vendored libgit2, ring, zlib) need a C compiler and the musl headers.
 # hadolint ignore=DL3018
 RUN apk add --no-cache gcc musl-dev ca-certificates
