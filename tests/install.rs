@@ -403,3 +403,66 @@ fn what_package_sh_makes_install_sh_installs() {
     assert!(out.status.success(), "install failed: {}", stderr(&out));
     assert_eq!(run_installed(&dir), "patrol as released");
 }
+
+/// Runs the script with no injected build command and a fake `cargo` first on PATH that records
+/// its arguments and installs a stand-in; returns the arguments cargo got.
+fn default_build(extra: &[&str]) -> String {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tools = tmp.path().join("tools");
+    std::fs::create_dir_all(&tools).expect("mkdir");
+    let log = tmp.path().join("cargo-args");
+    let cargo = tools.join("cargo");
+    std::fs::write(
+        &cargo,
+        format!(
+            "#!/bin/sh\necho \"$*\" > '{}'\nwhile [ \"$1\" != --root ]; do shift; done\nmkdir -p \"$2/bin\"\nprintf '#!/bin/sh\\necho from cargo\\n' > \"$2/bin/patrol\"\n",
+            log.display()
+        ),
+    )
+    .expect("write");
+    std::fs::set_permissions(&cargo, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let dir = tmp.path().join("bin");
+    let out = Command::new("sh")
+        .arg(script())
+        .args([
+            "--dir",
+            dir.to_str().expect("utf-8"),
+            "--target",
+            TARGET,
+            "--from-source",
+        ])
+        .args(extra)
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                tools.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("PATROL_RELEASES_URL", "http://127.0.0.1:9/none")
+        .env_remove("PATROL_BUILD_CMD")
+        .env_remove("GITHUB_OUTPUT")
+        .output()
+        .expect("run sh");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(run_installed(&dir), "from cargo");
+    let args = std::fs::read_to_string(&log).expect("cargo ran");
+    args.trim().to_string()
+}
+
+#[test]
+fn the_default_build_installs_the_given_source_or_the_crate_of_that_version() {
+    let args = default_build(&["--source", "/action/checkout", "--version", "v1.2.3"]);
+    assert!(
+        args.starts_with("install --locked --quiet --path /action/checkout --root "),
+        "{args}"
+    );
+    let args = default_build(&["--version", "v1.2.3"]);
+    assert!(
+        args.starts_with("install --locked --quiet --root "),
+        "{args}"
+    );
+    assert!(args.ends_with(" --version 1.2.3 patrol"), "{args}");
+}
