@@ -9,14 +9,6 @@ use crate::finding::{Collector, Finding, Location};
 use crate::matcher::{Hit, Matcher};
 use crate::source::reader::{self, Chunking, Located, OnBinary, Origin, Outcome};
 
-/// Files at least this big are read whole into a reused buffer (when they fit in one chunk).
-const WHOLE_MIN: u64 = 1 << 20;
-
-thread_local! {
-    /// Each worker's buffer for whole files: allocated once, at most one chunk.
-    static WHOLE_FILE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 pub struct Scanner<'a> {
     pub matcher: &'a Matcher,
     pub diagnostics: &'a Diagnostics,
@@ -65,21 +57,11 @@ impl<'a> Scanner<'a> {
     /// Scans one input and returns its hits without recording them, for sources that know
     /// their locations only later (git blobs are attributed to commits after the scan).
     /// `None` when the input looked binary and was skipped.
-    pub fn hits_in(
-        &self,
-        path: &str,
-        input: impl Read,
-        size_hint: Option<u64>,
-    ) -> Option<Vec<Located>> {
+    pub fn hits_in(&self, path: &str, input: impl Read) -> Option<Vec<Located>> {
         let mut hits = Vec::new();
-        let result = reader::scan_stream(
-            self.matcher,
-            input,
-            size_hint,
-            self.chunking,
-            self.on_binary,
-            |l| hits.push(l),
-        );
+        let result = reader::scan_stream(self.matcher, input, self.chunking, self.on_binary, |l| {
+            hits.push(l)
+        });
         match result {
             Ok(outcome) => self.tally(outcome, hits),
             Err(e) => {
@@ -94,50 +76,6 @@ impl<'a> Scanner<'a> {
         let mut hits = Vec::new();
         let outcome = reader::scan_slice(self.matcher, data, self.on_binary, |l| hits.push(l));
         self.tally(outcome, hits)
-    }
-
-    /// Scans a regular file of `len` bytes: read whole into this thread's reused buffer when
-    /// it fits in one chunk and is big enough for that to beat the chunked reader's copy,
-    /// streamed otherwise (bounded memory for files of any size). Files are never
-    /// memory-mapped: a file truncated meanwhile (a live log, `copytruncate`) would kill the
-    /// process with SIGBUS; read, it is scanned as far as it still goes.
-    pub fn hits_in_file(&self, path: &str, mut file: impl Read, len: u64) -> Option<Vec<Located>> {
-        if !(WHOLE_MIN..=self.chunking.size as u64).contains(&len) {
-            return self.hits_in(path, file, Some(len));
-        }
-        WHOLE_FILE.with_borrow_mut(|buf| {
-            buf.clear();
-            // Sniff before reading the rest: a large binary costs one small read.
-            let head = (&mut file).take(reader::SNIFF as u64).read_to_end(buf);
-            let rest = head.and_then(|_| {
-                if matches!(self.on_binary, OnBinary::Skip) && reader::looks_binary(buf) {
-                    return Ok(false);
-                }
-                (&mut file)
-                    .take(len.saturating_sub(buf.len() as u64))
-                    .read_to_end(buf)
-                    .map(|_| true)
-            });
-            match rest {
-                Ok(true) => self.hits_in_bytes(buf),
-                Ok(false) => {
-                    self.diagnostics.skipped_binary();
-                    None
-                }
-                Err(e) => {
-                    // Scan what was read, like the chunked reader does.
-                    self.diagnostics.problem(path, format!("read error: {e}"));
-                    let mut hits = Vec::new();
-                    let anyway = match self.on_binary {
-                        OnBinary::ScanWith(m) => m,
-                        OnBinary::Skip => self.matcher,
-                    };
-                    let on_binary = OnBinary::ScanWith(anyway);
-                    reader::scan_slice(self.matcher, buf, on_binary, |l| hits.push(l));
-                    Some(hits)
-                }
-            }
-        })
     }
 
     /// Counts a scanned or skipped input; the hits of a scanned one.
@@ -180,16 +118,10 @@ impl<'a> Scanner<'a> {
         c.add(hit, rule, location);
     }
 
-    /// Scans one input (`size_hint`: its length, when known) and records its hits at `path`.
-    /// I/O errors are reported as problems with `path`; hits found before an error are kept.
-    pub fn scan_input(
-        &self,
-        origin: &Origin,
-        path: &str,
-        input: impl Read,
-        size_hint: Option<u64>,
-    ) {
-        if let Some(hits) = self.hits_in(path, input, size_hint) {
+    /// Scans one input and records its hits at `path`. I/O errors are reported as problems
+    /// with `path`; hits found before an error are kept.
+    pub fn scan_input(&self, origin: &Origin, path: &str, input: impl Read) {
+        if let Some(hits) = self.hits_in(path, input) {
             self.record_all(origin, path, hits);
         }
     }

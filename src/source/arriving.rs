@@ -7,23 +7,9 @@ use std::io::{self, Read};
 use super::reader::{Chunking, Located, OnBinary, Outcome, SNIFF, Window};
 use crate::matcher::Matcher;
 
-/// Reads once into `buf` (at most `max` bytes, and 64 KiB): whatever has arrived. 0 at the end.
-fn read_arrived(input: &mut impl Read, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
-    let start = buf.len();
-    buf.resize(start + max.clamp(1, 64 * 1024), 0);
-    loop {
-        match input.read(&mut buf[start..]) {
-            Ok(n) => {
-                buf.truncate(start + n);
-                return Ok(n);
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                buf.truncate(start);
-                return Err(e);
-            }
-        }
-    }
+/// Reads once (at most `max` bytes, and 64 KiB): whatever has arrived. 0 at the end.
+fn read_arrived(input: &mut impl Read, w: &mut Window, max: usize) -> io::Result<usize> {
+    w.read_once(input, max.clamp(1, 64 * 1024))
 }
 
 /// Like [`super::reader::scan_stream`], for input that arrives over time (a pipe from `kubectl logs -f`):
@@ -42,20 +28,20 @@ pub fn scan_arriving<R: Read>(
         context,
     } = chunking;
     let mut w = Window::new(Vec::new());
-    let mut eof = read_arrived(&mut input, &mut w.buf, SNIFF)? == 0;
-    let Some(matcher) = on_binary.pick(matcher, &w.buf) else {
+    let mut eof = read_arrived(&mut input, &mut w, SNIFF)? == 0;
+    let Some(matcher) = on_binary.pick(matcher, w.data()) else {
         return Ok(Outcome::Binary);
     };
     loop {
         let own_start = w.own_start;
         let want = own_start + chunk + context;
-        let full = w.buf.len() >= want;
+        let full = w.len() >= want;
         let own_end = if full {
             own_start + chunk
         } else if eof {
-            w.buf.len()
+            w.len()
         } else {
-            memchr::memrchr(b'\n', &w.buf[own_start..]).map_or(own_start, |i| own_start + i + 1)
+            memchr::memrchr(b'\n', &w.data()[own_start..]).map_or(own_start, |i| own_start + i + 1)
         };
         if own_end > own_start {
             w.locate(matcher, own_end, &mut emit);
@@ -65,9 +51,9 @@ pub fn scan_arriving<R: Read>(
         }
         w.slide(own_end, context);
         let want = w.own_start + chunk + context;
-        if !eof && w.buf.len() < want {
-            let room = want - w.buf.len();
-            eof = read_arrived(&mut input, &mut w.buf, room)? == 0;
+        if !eof && w.len() < want {
+            let room = want - w.len();
+            eof = read_arrived(&mut input, &mut w, room)? == 0;
         }
     }
 }
@@ -111,7 +97,7 @@ mod tests {
             let out = if live {
                 scan_arriving(&m, Trickle(&text, piece), chunking, OnBinary::Skip, emit)
             } else {
-                scan_stream(&m, &text[..], None, chunking, OnBinary::Skip, emit)
+                scan_stream(&m, &text[..], chunking, OnBinary::Skip, emit)
             };
             assert!(matches!(out.unwrap(), Outcome::Scanned(n) if n == text.len() as u64));
             got

@@ -231,11 +231,11 @@ fn scan_file_or_archive(
         let rest = Cursor::new(head).chain(file);
         return scan_opened(scanner, path, &name, rest, len, &limits);
     };
-    let member: &archive::Member = &|member_path, member, reader, size, chain| {
+    let member: &archive::Member = &|member_path, member, reader, _size, chain| {
         if document::member_format(member, b"").is_some() {
-            return document::scan_member(scanner, &limits, member_path, member, reader, size);
+            return document::scan_member(scanner, &limits, member_path, member, reader);
         }
-        if let Some(hits) = scanner.hits_in(member_path, reader, size) {
+        if let Some(hits) = scanner.hits_in(member_path, reader) {
             scanner.record_all(&Origin::File, member_path, archive::decoded(hits, chain));
         }
     };
@@ -289,13 +289,13 @@ fn scan_opened(
 ) {
     let mut head = HeadTap::default();
     let hits = match len {
-        Some(len) => {
-            let hits = scanner.hits_in_file(shown, head.reading(file), len);
+        Some(_) => {
+            let hits = scanner.hits_in(shown, head.reading(file));
             let raw = hits.as_deref();
             document::scan_document_file(scanner, limits, path, shown, head.bytes(), raw);
             hits
         }
-        None => scanner.hits_in(shown, file, None),
+        None => scanner.hits_in(shown, file),
     };
     if let Some(hits) = hits {
         scanner.record_all(&Origin::File, shown, hits);

@@ -71,10 +71,9 @@ pub fn scan_log(
     path: &str,
     name: &str,
     input: &mut dyn Read,
-    size: Option<u64>,
     base: &LogContext,
 ) {
-    if let Some(hits) = scanner.hits_in(path, input, size) {
+    if let Some(hits) = scanner.hits_in(path, input) {
         record(scanner, hits, path, &context_for(name, base));
     }
 }
@@ -101,13 +100,13 @@ pub fn scan_run_archive(
         file,
         shown,
         archive::Kind::Zip,
-        &|path, member, reader, size, _chain| {
+        &|path, member, reader, _size, _chain| {
             let ctx = LogContext {
                 archive: Some(shown.to_string()),
                 member: Some(member.to_string()),
                 ..base.clone()
             };
-            scan_log(scanner, path, member, reader, size, &ctx);
+            scan_log(scanner, path, member, reader, &ctx);
         },
     );
 }
@@ -183,13 +182,13 @@ fn scan_path(scanner: &Scanner, archives: &Archives, path: &Path, named: bool) {
             file,
             &shown,
             kind,
-            &|member_path, member, reader, size, _chain| {
+            &|member_path, member, reader, _size, _chain| {
                 let ctx = LogContext {
                     archive: Some(shown.clone()),
                     member: Some(member.to_string()),
                     ..LogContext::default()
                 };
-                scan_log(scanner, member_path, member, reader, size, &ctx);
+                scan_log(scanner, member_path, member, reader, &ctx);
             },
         );
         return;
@@ -197,8 +196,7 @@ fn scan_path(scanner: &Scanner, archives: &Archives, path: &Path, named: bool) {
     let hits = match files::open_input(path, named) {
         Err(e) => return scanner.diagnostics.problem(shown, e.to_string()),
         Ok(Opened::Special) => return scanner.diagnostics.skipped_special(),
-        Ok(Opened::File(file, len)) => scanner.hits_in_file(&shown, file, len),
-        Ok(Opened::Stream(file)) => scanner.hits_in(&shown, file, None),
+        Ok(Opened::File(file, _) | Opened::Stream(file)) => scanner.hits_in(&shown, file),
     };
     if let Some(hits) = hits {
         record(

@@ -67,10 +67,9 @@ pub fn scan_member(
     shown: &str,
     name: &str,
     reader: &mut dyn Read,
-    size: Option<u64>,
 ) {
     let Some(format) = super::member_format(name, b"") else {
-        return scanner.scan_input(&Origin::File, shown, reader, size);
+        return scanner.scan_input(&Origin::File, shown, reader);
     };
     let mut bytes = Vec::new();
     if let Err(e) = reader.take(MAX_DOCUMENT + 1).read_to_end(&mut bytes) {
@@ -81,7 +80,7 @@ pub fn scan_member(
     if bytes.len() as u64 > MAX_DOCUMENT {
         too_big(scanner, shown);
         let rest = std::io::Cursor::new(bytes).chain(reader);
-        return scanner.scan_input(&Origin::File, shown, rest, size);
+        return scanner.scan_input(&Origin::File, shown, rest);
     }
     // A document skipped as binary (a PDF's compressed streams) is still scanned raw.
     let raw = scanner.hits_in_bytes(&bytes).unwrap_or_else(|| {
