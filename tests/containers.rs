@@ -220,3 +220,191 @@ fn no_archives_scans_a_gzip_named_txt_as_a_file() {
     assert_eq!(code, 0, "{r}");
     assert!(secrets(&r).is_empty());
 }
+
+/// Runs git in `dir` with a fixed identity and no user configuration; panics on failure.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The single location of `secret`'s finding in a `patrol git` report: (path, decoding steps,
+/// commit id).
+fn git_place(report: &serde_json::Value, secret: &str) -> (String, Vec<String>, String) {
+    let (path, decoded) = place(report, secret);
+    let loc = &finding(report, secret)["locations"][0];
+    let commit = loc["git"]["commit"]["id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    (path, decoded, commit)
+}
+
+#[test]
+fn history_opens_archives_compressed_files_and_documents_like_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let [a, b, c, e, f] = ["ghp", "ghp", "gho", "ghu", "ghp"].map(mint);
+    let fake = mint("ghp:bad");
+    let env = format!("GITHUB_TOKEN={a}\n");
+    write(
+        d,
+        "backup.tar.gz",
+        gzip(&tar(&[("conf/app.env", env.as_bytes())])),
+    );
+    write(
+        d,
+        "bundle.zip",
+        zip(&[("src/config.js", format!("const t = '{b}';").as_bytes())]),
+    );
+    // A token split across two runs of a paragraph: found only once the XML is decoded.
+    let paragraph = |t: &str| {
+        let (x, y) = t.split_at(9);
+        format!(
+            "<w:document><w:body><w:p><w:r><w:t>{x}</w:t></w:r><w:r><w:t>{y}</w:t></w:r></w:p></w:body></w:document>"
+        )
+    };
+    let xml = paragraph(&c);
+    write(
+        d,
+        "docs/report.docx",
+        zip(&[("word/document.xml", xml.as_bytes())]),
+    );
+    write(
+        d,
+        "cache/data",
+        gzip(format!("token {e}\n{fake}\n").as_bytes()),
+    );
+    // A docx inside a zip: documents are recognised as members too.
+    let docx = zip(&[("word/document.xml", paragraph(&f).as_bytes())]);
+    write(d, "outer.zip", zip(&[("in/notes.docx", &docx)]));
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "add archives"]);
+    let commit = git(d, &["rev-parse", "HEAD"]);
+    let (r, code) = json_report(&["git", d.to_str().unwrap()]);
+    assert_eq!(code, 1, "{r}");
+    let mut found = secrets(&r);
+    found.sort();
+    let mut want = vec![a.clone(), b.clone(), c.clone(), e.clone(), f.clone()];
+    want.sort();
+    assert_eq!(found, want, "the look-alike stays unreported: {r}");
+    let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let cases = [
+        (&a, "backup.tar.gz!conf/app.env", s(&["gzip", "tar"])),
+        (&b, "bundle.zip!src/config.js", s(&["zip"])),
+        (&c, "docs/report.docx!word/document.xml", s(&["zip", "xml"])),
+        (&e, "cache/data!data", s(&["gzip"])),
+        (
+            &f,
+            "outer.zip!in/notes.docx!word/document.xml",
+            s(&["zip", "zip", "xml"]),
+        ),
+    ];
+    for (secret, path, decoded) in cases {
+        assert_eq!(
+            git_place(&r, secret),
+            (path.to_string(), decoded, commit.clone()),
+            "{r}"
+        );
+    }
+    // The same files read by `patrol scan` are found at the same places.
+    let (scanned, _) = scan(d, &[]);
+    for secret in [&a, &b, &c, &e, &f] {
+        let (path, decoded) = place(&scanned, secret);
+        let (git_path, git_decoded, _) = git_place(&r, secret);
+        assert!(path.ends_with(&git_path), "{path} vs {git_path}");
+        assert_eq!(decoded, git_decoded);
+    }
+    // --no-archives leaves them closed.
+    let (r, code) = json_report(&["git", d.to_str().unwrap(), "--no-archives"]);
+    assert_eq!(code, 0, "{r}");
+}
+
+#[test]
+fn history_archives_keep_the_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let tok = mint("ghp");
+    let inner = zip(&[("secrets.env", format!("T={tok}\n").as_bytes())]);
+    write(d, "layers.dat", bzip2(&tar(&[("inner.bin", &inner)])));
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "nested"]);
+    let (r, code) = json_report(&["git", d.to_str().unwrap()]);
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(
+        place(&r, &tok),
+        (
+            "layers.dat!inner.bin!secrets.env".to_string(),
+            ["bzip2", "tar", "zip"].map(String::from).to_vec()
+        )
+    );
+    let (r, code) = json_report(&["git", d.to_str().unwrap(), "--max-archive-depth", "1"]);
+    assert_eq!(code, 5, "{r}");
+    assert!(secrets(&r).is_empty());
+    assert!(
+        r["errors"].to_string().contains("--max-archive-depth"),
+        "{r}"
+    );
+}
+
+#[test]
+fn log_archive_members_keep_their_container_steps_and_documents_are_decoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let [a, b] = ["ghp", "gho"].map(mint);
+    // A mail saved as a log artifact: its token wrapped by a quoted-printable soft break.
+    let (b1, b2) = b.split_at(20);
+    let mail = format!(
+        "From: ci@example.com\r\nSubject: report\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ntoken {b1}=\r\n{b2}\r\n"
+    );
+    write(
+        d,
+        "run.zip",
+        zip(&[
+            (
+                "build/1_Run tests.txt",
+                format!("2024-05-01T12:00:00.0000000Z echo {a}\n").as_bytes(),
+            ),
+            ("build/report.eml", mail.as_bytes()),
+        ]),
+    );
+    let (r, code) = json_report(&["logs", d.join("run.zip").to_str().unwrap()]);
+    assert_eq!(code, 1, "{r}");
+    let shown = d.join("run.zip").display().to_string();
+    assert_eq!(
+        place(&r, &a),
+        (
+            format!("{shown}!build/1_Run tests.txt"),
+            vec!["zip".to_string()]
+        )
+    );
+    assert_eq!(
+        place(&r, &b),
+        (
+            format!("{shown}!build/report.eml"),
+            ["zip", "quoted-printable"].map(String::from).to_vec()
+        )
+    );
+}

@@ -246,3 +246,46 @@ fn a_mailbox_without_extension_is_recognised_and_split() {
     want.sort();
     assert_eq!(found, want, "{report}");
 }
+
+#[test]
+fn an_office_part_keeps_its_zip_step_in_every_format_and_members_are_recognised_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let (in_docx, in_pdf) = (mint("ghp"), mint("gho"));
+    let (g1, g2) = split_with_entity(&in_docx);
+    let xml = format!(
+        "<w:document><w:body><w:p><w:r><w:t>{g1}</w:t></w:r><w:r><w:t>{g2}</w:t></w:r></w:p></w:body></w:document>"
+    );
+    zip(&dir.path().join("r.docx"), &[("word/document.xml", &xml)]);
+    // A PDF member named without `.pdf`, its token in a hex string: decoded only when the
+    // member is recognised by its first bytes.
+    let hex: String = in_pdf.bytes().map(|c| format!("{c:02X}")).collect();
+    let pdf = format!("%PDF-1.4\n1 0 obj\n<< /Title <{hex}> >>\nendobj\n");
+    zip(&dir.path().join("files.zip"), &[("attachments/blob", &pdf)]);
+    let (report, code) = json_report(&["scan", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{report}");
+    let l = location(&report, &in_docx);
+    assert_eq!(l["decoded"], serde_json::json!(["zip", "xml"]), "{l}");
+    let p = location(&report, &in_pdf);
+    assert!(ends_with(&p["path"], "files.zip!attachments/blob"), "{p}");
+    assert_eq!(
+        p["decoded"],
+        serde_json::json!(["zip", "pdf-string"]),
+        "{p}"
+    );
+    let docx = dir.path().join("r.docx");
+    let out = common::patrol()
+        .args(["scan", docx.to_str().unwrap(), "-f", "sarif"])
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        sarif.to_string().contains(r#""decoded":["zip","xml"]"#),
+        "{sarif}"
+    );
+    let out = common::patrol()
+        .args(["scan", docx.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(decoded: zip → xml)"), "{text}");
+}

@@ -14,6 +14,8 @@ pub fn run(args: GitArgs) -> Result<i32> {
         branches: args.branch.clone(),
         since: args.since.clone(),
         range: args.range.clone(),
+        no_archives: args.no_archives,
+        ..GitOptions::default()
     };
     // A range is scanned with the configuration of its base revision, never its own.
     let repo = match git::config::config_at_base(&args.repo, &options)? {
@@ -26,11 +28,14 @@ pub fn run(args: GitArgs) -> Result<i32> {
         output: &args.output,
         respond: &args.respond,
         content: Some(&args.content),
-        archives: None,
+        archives: Some(&args.archives),
     })?;
     let history = History {
         repo: args.repo.clone(),
-        options,
+        options: GitOptions {
+            archive_limits: plan.archive_limits,
+            ..options
+        },
     };
     Ok(scan_and_report(&plan, &[&history])?.exit_code)
 }

@@ -194,6 +194,11 @@ pub struct GitArgs {
     /// Limit the refs to this branch (repeatable)
     #[arg(long, value_name = "NAME", conflicts_with = "all_objects")]
     pub branch: Vec<String>,
+    /// Do not look inside archives and compressed files committed to history
+    #[arg(long)]
+    pub no_archives: bool,
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
     #[command(flatten)]
     pub content: ContentArgs,
     #[command(flatten)]

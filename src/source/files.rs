@@ -232,12 +232,8 @@ fn scan_file_or_archive(
         return scan_opened(scanner, path, &name, rest, len, &limits);
     };
     let member: &archive::Member = &|member_path, member, reader, _size, chain| {
-        if document::member_format(member, b"").is_some() {
-            return document::scan_member(scanner, &limits, member_path, member, reader);
-        }
-        if let Some(hits) = scanner.hits_in(member_path, reader) {
-            scanner.record_all(&Origin::File, member_path, archive::decoded(hits, chain));
-        }
+        let origin = &Origin::File;
+        document::scan_member(scanner, &limits, origin, member_path, member, reader, chain);
     };
     match len {
         Some(_) => match file.rewind() {

@@ -15,6 +15,7 @@ use crate::github::Client;
 use crate::github::actions::{self, ActionsError, Run, RunFilter};
 use crate::scan::Scanner;
 use crate::source::archive::{self, Archives};
+use crate::source::document;
 use crate::source::files::{self, Opened, WalkError, WalkOptions};
 use crate::source::reader::{Located, Origin};
 use crate::source::{Source, SourceError};
@@ -65,17 +66,19 @@ pub fn record(scanner: &Scanner, hits: Vec<Located>, path: &str, base: &LogConte
     scanner.record_all(&Origin::Log(base), path, hits);
 }
 
-/// Scans one log stream: a plain file, stdin, or an archive member.
-pub fn scan_log(
+/// Scans one log member of an archive (through the container steps `chain`): decoded as well
+/// when its name or first bytes say it is a document, as `patrol scan` reads members.
+pub fn scan_log_member(
     scanner: &Scanner,
+    limits: &archive::Limits,
     path: &str,
     name: &str,
     input: &mut dyn Read,
+    chain: &[crate::matcher::Encoding],
     base: &LogContext,
 ) {
-    if let Some(hits) = scanner.hits_in(path, input) {
-        record(scanner, hits, path, &context_for(name, base));
-    }
+    let hits = document::member_hits(scanner, limits, path, name, input, chain);
+    record(scanner, hits, path, &context_for(name, base));
 }
 
 /// `base` with the job and step that `name` gives in GitHub's layout.
@@ -100,13 +103,14 @@ pub fn scan_run_archive(
         file,
         shown,
         archive::Kind::Zip,
-        &|path, member, reader, _size, _chain| {
+        &|path, member, reader, _size, chain| {
             let ctx = LogContext {
                 archive: Some(shown.to_string()),
                 member: Some(member.to_string()),
                 ..base.clone()
             };
-            scan_log(scanner, path, member, reader, &ctx);
+            let limits = archives.limits();
+            scan_log_member(scanner, &limits, path, member, reader, chain, &ctx);
         },
     );
 }
@@ -182,13 +186,14 @@ fn scan_path(scanner: &Scanner, archives: &Archives, path: &Path, named: bool) {
             file,
             &shown,
             kind,
-            &|member_path, member, reader, _size, _chain| {
+            &|member_path, member, reader, _size, chain| {
                 let ctx = LogContext {
                     archive: Some(shown.clone()),
                     member: Some(member.to_string()),
                     ..LogContext::default()
                 };
-                scan_log(scanner, member_path, member, reader, &ctx);
+                let limits = archives.limits();
+                scan_log_member(scanner, &limits, member_path, member, reader, chain, &ctx);
             },
         );
         return;

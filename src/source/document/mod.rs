@@ -15,7 +15,9 @@ pub mod scan;
 pub mod sink;
 pub mod xml;
 
-pub use scan::{scan_decoded, scan_document_file, scan_member};
+pub use scan::{
+    document_hits, member_hits, scan_decoded, scan_document_file, scan_member, too_big,
+};
 
 use crate::matcher::Encoding;
 

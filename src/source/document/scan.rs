@@ -1,16 +1,18 @@
-//! Scanning documents: a document file or archive member is scanned raw (as any input) and
-//! its decoded pieces are scanned too; a hit in a piece is recorded at the document offset its
-//! map gives, with the line and column of that offset in the document and the piece's decoding
-//! chain before the hit's own. A secret the raw scan already found at (about) the same place is
-//! not recorded twice, and neither is one found by two pieces at one place (an inflated PDF
-//! stream and the strings in it).
+//! Scanning documents: a document file, archive member or git blob is scanned raw (as any
+//! input) and its decoded pieces are scanned too; a hit in a piece is located at the document
+//! offset its map gives, with the line and column of that offset in the document and the
+//! piece's decoding chain before the hit's own. A secret the raw scan already found at (about)
+//! the same place is not reported twice, and neither is one found by two pieces at one place
+//! (an inflated PDF stream and the strings in it).
 
 use std::collections::HashSet;
-use std::io::Read;
+use std::io::{Cursor, Read};
 use std::path::Path;
 
-use super::{Format, Limits, MAX_DOCUMENT, Piece};
+use super::{Format, HEAD, Limits, MAX_DOCUMENT, Piece};
+use crate::matcher::Encoding;
 use crate::scan::Scanner;
+use crate::source::archive;
 use crate::source::reader::{self, Located, OnBinary, Origin};
 
 /// Bytes apart within which a raw and a decoded hit of one secret are the same place (a base64
@@ -46,58 +48,99 @@ pub fn scan_document_file(
     match raw {
         Some(raw) => scan_decoded(scanner, &Origin::File, shown, format, &bytes, limits, raw),
         None => {
-            let mut raw = Vec::new();
-            reader::scan_slice(
-                scanner.matcher,
-                &bytes,
-                OnBinary::ScanWith(scanner.matcher),
-                |l| raw.push(l),
-            );
-            scan_decoded(scanner, &Origin::File, shown, format, &bytes, limits, &raw);
-            scanner.record_all(&Origin::File, shown, raw);
+            let hits = document_hits(scanner, limits, shown, format, &bytes);
+            scanner.record_all(&Origin::File, shown, hits);
         }
     }
 }
 
-/// Scans an archive member (shown as `shown`, named `name` inside its archive): raw, and
-/// decoded when it is a document part (`word/document.xml`, a PDF, an email). Records its hits.
+/// Scans an archive member (shown as `shown`, named `name` inside its archive, reached through
+/// the container steps `chain`) and records its hits (see [`member_hits`]).
 pub fn scan_member(
+    scanner: &Scanner,
+    limits: &Limits,
+    origin: &Origin,
+    shown: &str,
+    name: &str,
+    reader: &mut dyn Read,
+    chain: &[Encoding],
+) {
+    let hits = member_hits(scanner, limits, shown, name, reader, chain);
+    scanner.record_all(origin, shown, hits);
+}
+
+/// The hits of an archive member or a git blob (shown as `shown`, named `name` inside its
+/// container): raw, and decoded as well when its name or first bytes say it is a document
+/// (`word/document.xml`, a PDF or an email whatever it is called). Every hit's decoding chain
+/// starts with `chain`, the container steps it went through (`zip` for an Office part).
+pub fn member_hits(
     scanner: &Scanner,
     limits: &Limits,
     shown: &str,
     name: &str,
     reader: &mut dyn Read,
-) {
-    let Some(format) = super::member_format(name, b"") else {
-        return scanner.scan_input(&Origin::File, shown, reader);
-    };
+    chain: &[Encoding],
+) -> Vec<Located> {
     let mut bytes = Vec::new();
-    if let Err(e) = reader.take(MAX_DOCUMENT + 1).read_to_end(&mut bytes) {
+    if let Err(e) = reader.take(HEAD as u64).read_to_end(&mut bytes) {
+        scanner
+            .diagnostics
+            .problem(shown, format!("read error: {e}"));
+    }
+    let Some(format) = super::member_format(name, &bytes) else {
+        let rest = Cursor::new(bytes).chain(reader);
+        let hits = scanner.hits_in(shown, rest).unwrap_or_default();
+        return archive::decoded(hits, chain);
+    };
+    let left = (MAX_DOCUMENT + 1).saturating_sub(bytes.len() as u64);
+    if let Err(e) = reader.take(left).read_to_end(&mut bytes) {
         scanner
             .diagnostics
             .problem(shown, format!("read error: {e}"));
     }
     if bytes.len() as u64 > MAX_DOCUMENT {
         too_big(scanner, shown);
-        let rest = std::io::Cursor::new(bytes).chain(reader);
-        return scanner.scan_input(&Origin::File, shown, rest);
+        let rest = Cursor::new(bytes).chain(reader);
+        let hits = scanner.hits_in(shown, rest).unwrap_or_default();
+        return archive::decoded(hits, chain);
     }
-    // A document skipped as binary (a PDF's compressed streams) is still scanned raw.
-    let raw = scanner.hits_in_bytes(&bytes).unwrap_or_else(|| {
+    let hits = document_hits(scanner, limits, shown, format, &bytes);
+    archive::decoded(hits, chain)
+}
+
+/// The hits of a whole document in memory: raw (even when it looks binary, as a PDF with
+/// compressed streams does), then those of its decoded pieces that the raw scan did not find.
+/// Problems met decoding are reported against `shown`.
+pub fn document_hits(
+    scanner: &Scanner,
+    limits: &Limits,
+    shown: &str,
+    format: Format,
+    bytes: &[u8],
+) -> Vec<Located> {
+    let mut hits = scanner.hits_in_bytes(bytes).unwrap_or_else(|| {
         let mut raw = Vec::new();
         reader::scan_slice(
             scanner.matcher,
-            &bytes,
+            bytes,
             OnBinary::ScanWith(scanner.matcher),
             |l| raw.push(l),
         );
         raw
     });
-    scan_decoded(scanner, &Origin::File, shown, format, &bytes, limits, &raw);
-    scanner.record_all(&Origin::File, shown, raw);
+    let mut decoded = Vec::new();
+    let problems = decoded_hits(scanner, format, bytes, limits, &hits, &mut |l| {
+        decoded.push(l)
+    });
+    for problem in problems {
+        scanner.diagnostics.problem(shown, problem);
+    }
+    hits.append(&mut decoded);
+    hits
 }
 
-fn too_big(scanner: &Scanner, shown: &str) {
+/// Reports a document too big to be decoded (it is scanned raw only).
+pub fn too_big(scanner: &Scanner, shown: &str) {
     scanner.diagnostics.problem(
         shown,
         format!(
@@ -117,6 +160,26 @@ pub fn scan_decoded(
     limits: &Limits,
     raw: &[Located],
 ) {
+    let problems = decoded_hits(scanner, format, doc, limits, raw, &mut |l| {
+        let location = l.location(shown, origin);
+        scanner.record(l.hit, location);
+    });
+    for problem in problems {
+        scanner.diagnostics.problem(shown, problem);
+    }
+}
+
+/// Decodes `doc` as `format` and hands over the hits of its pieces that `raw` does not hold,
+/// each at its place in the document and with its piece's decoding chain before its own;
+/// returns the problems met decoding.
+fn decoded_hits(
+    scanner: &Scanner,
+    format: Format,
+    doc: &[u8],
+    limits: &Limits,
+    raw: &[Located],
+    emit: &mut dyn FnMut(Located),
+) -> Vec<String> {
     let mut lines: Option<Vec<usize>> = None;
     let mut seen: HashSet<(Vec<u8>, u64)> = HashSet::new();
     let mut on_piece = |piece: Piece| {
@@ -124,7 +187,7 @@ pub fn scan_decoded(
             scanner.matcher,
             &piece.bytes,
             OnBinary::ScanWith(scanner.matcher),
-            |l| {
+            |mut l| {
                 let at = piece.origin.offset(l.offset as usize) as u64;
                 let secret = &l.hit.secret;
                 if raw
@@ -138,20 +201,13 @@ pub fn scan_decoded(
                     .get_or_insert_with(|| memchr::memchr_iter(b'\n', doc).collect::<Vec<usize>>());
                 let before = newlines.partition_point(|&n| (n as u64) < at);
                 let line_start = before.checked_sub(1).map_or(0, |k| newlines[k] as u64 + 1);
-                let mut location = l.location(shown, origin);
-                location.line = before as u64 + 1;
-                location.column = at - line_start + 1;
-                location.offset = at;
-                let mut chain = piece.chain.clone();
-                chain.append(&mut location.decoded);
-                location.decoded = chain.clone();
-                let mut hit = l.hit;
-                hit.decoded = chain;
-                scanner.record(hit, location);
+                l.line = before as u64 + 1;
+                l.column = at - line_start + 1;
+                l.offset = at;
+                l.hit.decoded.splice(0..0, piece.chain.iter().copied());
+                emit(l);
             },
         );
     };
-    for problem in super::extract(format, doc, limits, &mut on_piece) {
-        scanner.diagnostics.problem(shown, problem);
-    }
+    super::extract(format, doc, limits, &mut on_piece)
 }

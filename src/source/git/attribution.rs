@@ -8,11 +8,12 @@ use std::path::Path;
 
 use git2::{ObjectType, Oid, Repository};
 
+use super::content::{Place, place_path};
 use super::tree::read_entries;
 use super::{BlobScan, GitError};
 use crate::finding::{CommitInfo, GitContext};
 use crate::scan::Scanner;
-use crate::source::reader::{Located, Origin};
+use crate::source::reader::Origin;
 
 /// Who made commit `oid`, when, and its summary.
 fn commit_info(repo: &Repository, oid: Oid) -> Option<CommitInfo> {
@@ -97,9 +98,9 @@ pub(super) fn attribute_and_record(
             // No commit reaches this blob (only with --all-objects): report the blob itself.
             record_blob(
                 scanner,
-                &blob,
+                blob,
                 &hits,
-                format!("blob {}", &blob.to_string()[..12]),
+                &format!("blob {}", &blob.to_string()[..12]),
                 None,
                 false,
             );
@@ -114,31 +115,32 @@ pub(super) fn attribute_and_record(
                 .as_ref()
                 .and_then(|t| t.get_path(Path::new(path)).ok())
                 .is_some_and(|e| e.id() == blob);
-            record_blob(scanner, &blob, &hits, path.clone(), info, in_head);
+            record_blob(scanner, blob, &hits, path, info, in_head);
         }
     }
     Ok(())
 }
 
+/// Records the hits of `blob`, found at `path`, each place inside it at its own path.
 fn record_blob(
     scanner: &Scanner,
-    blob: &Oid,
-    hits: &[Located],
-    path: String,
+    blob: Oid,
+    places: &[Place],
+    path: &str,
     commit: Option<CommitInfo>,
     in_head: bool,
 ) {
-    for l in hits {
-        let location = l.location(
-            &path,
-            &Origin::Git(GitContext {
-                object: "blob",
-                id: blob.to_string(),
-                commit: commit.clone(),
-                in_head,
-            }),
-        );
-        scanner.record(l.hit.clone(), location);
+    let origin = Origin::Git(GitContext {
+        object: "blob",
+        id: blob.to_string(),
+        commit,
+        in_head,
+    });
+    for place in places {
+        let shown = place_path(path, blob, &place.member);
+        for l in &place.hits {
+            scanner.record(l.hit.clone(), l.location(&shown, &origin));
+        }
     }
 }
 

@@ -7,6 +7,8 @@
 //! - [`commits`]: commits read from the object database, and the order attribution needs;
 //! - [`walk`]: the commits, trees and blobs reachable from them, or what a range introduced;
 //! - [`objects`]: reading objects in parallel in pack order ([`packidx`]) and scanning blobs;
+//! - [`content`]: what a blob holds — archives, compressed files and documents opened as
+//!   `patrol scan` opens files;
 //! - [`attribution`]: which commit introduced each blob with hits, at which path;
 //! - [`tree`]: the raw tree parser and the tree cache the attribution walk reuses;
 //! - [`config`]: repository configuration as of a range's base revision.
@@ -14,6 +16,7 @@
 mod attribution;
 mod commits;
 pub mod config;
+mod content;
 mod objects;
 mod packidx;
 mod refs;
@@ -26,7 +29,7 @@ use std::path::{Path, PathBuf};
 use git2::{Oid, Repository};
 
 use crate::scan::Scanner;
-use crate::source::reader::Located;
+use crate::source::archive::Limits;
 use crate::source::{Source, SourceError};
 
 #[derive(Debug, Clone, Default)]
@@ -39,6 +42,10 @@ pub struct GitOptions {
     pub since: Option<String>,
     /// Scan only what the commits of `A..B` introduced.
     pub range: Option<String>,
+    /// Do not open archives and compressed files committed to history (`--no-archives`).
+    pub no_archives: bool,
+    /// The limits archives committed to history are opened within.
+    pub archive_limits: Limits,
 }
 
 impl GitOptions {
@@ -73,7 +80,7 @@ pub fn open(path: &Path) -> Result<Repository, GitError> {
 /// What the scan of blobs found, before attribution.
 struct BlobScan {
     /// Hits per blob.
-    hits_by_blob: HashMap<Oid, Vec<Located>>,
+    hits_by_blob: objects::BlobHits,
     /// Commits whose history the attribution walk starts from.
     attribution_tips: Vec<Oid>,
     /// The commits the scan read (not needed in range mode).
@@ -105,12 +112,13 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &GitOptions) -> Result
         scanner.diagnostics.note("shallow clone: history before the shallow boundary is not in this repository and was not scanned");
     }
     let git_dir = repo.path().to_path_buf();
+    let content = content::BlobContent::new(scanner, opts.archive_limits, !opts.no_archives);
     let scan = if let Some(range) = opts.range() {
-        walk::scan_range(scanner, &repo, &git_dir, &range)?
+        walk::scan_range(scanner, &content, &repo, &git_dir, &range)?
     } else if opts.all_objects {
-        objects::scan_all_objects(scanner, &repo, &git_dir)?
+        objects::scan_all_objects(scanner, &content, &repo, &git_dir)?
     } else {
-        walk::scan_reachable(scanner, &repo, &git_dir, opts)?
+        walk::scan_reachable(scanner, &content, &repo, &git_dir, opts)?
     };
     attribution::attribute_and_record(scanner, &repo, scan)
 }

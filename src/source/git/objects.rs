@@ -13,14 +13,14 @@ use rayon::prelude::*;
 
 use super::attribution::record_message;
 use super::commits::{CommitGraph, parse_commit, shallow_boundary};
+use super::content::{BlobContent, Place};
 use super::tree::{TreeCache, parse_entries};
 use super::walk::note_submodules;
 use super::{BlobScan, GitError, packidx};
 use crate::scan::Scanner;
-use crate::source::reader::Located;
 
-/// Hits per blob id, before attribution.
-pub(super) type BlobHits = HashMap<Oid, Vec<Located>>;
+/// Hits per blob id, by place in the blob, before attribution.
+pub(super) type BlobHits = HashMap<Oid, Vec<Place>>;
 
 /// Objects per run handed to one worker.
 const RUN: usize = 256;
@@ -72,12 +72,17 @@ pub(super) fn read_in_pack_order(
 }
 
 /// Scans blobs in parallel; the hits of each blob that has any.
-pub(super) fn scan_blobs(scanner: &Scanner, git_dir: &Path, blobs: Vec<Oid>) -> BlobHits {
+pub(super) fn scan_blobs(
+    scanner: &Scanner,
+    content: &BlobContent,
+    git_dir: &Path,
+    blobs: Vec<Oid>,
+) -> BlobHits {
     let found = Mutex::new(HashMap::new());
     let lfs = AtomicU64::new(0);
     read_in_pack_order(scanner, git_dir, blobs, |_, oid, kind, data| {
         if kind == ObjectType::Blob {
-            scan_blob(scanner, oid, data, &found, &lfs);
+            scan_blob(scanner, content, oid, data, &found, &lfs);
         }
     });
     note_lfs_pointers(scanner, &lfs);
@@ -89,8 +94,10 @@ fn is_lfs_pointer(data: &[u8]) -> bool {
     data.len() < 1024 && data.starts_with(b"version https://git-lfs.github.com/spec/")
 }
 
+/// Scans one blob as `patrol scan` would scan it as a file (see [`super::content`]).
 fn scan_blob(
     scanner: &Scanner,
+    content: &BlobContent,
     oid: Oid,
     data: &[u8],
     found: &Mutex<BlobHits>,
@@ -100,13 +107,12 @@ fn scan_blob(
         lfs_pointers.fetch_add(1, Relaxed);
         return;
     }
-    if let Some(hits) = scanner.hits_in_bytes(data) {
-        if !hits.is_empty() {
-            found
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(oid, hits);
-        }
+    let places = content.hits(scanner, oid, data);
+    if !places.is_empty() {
+        found
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(oid, places);
     }
 }
 
@@ -124,6 +130,7 @@ fn note_lfs_pointers(scanner: &Scanner, lfs_pointers: &AtomicU64) {
 /// to but that is not in the database is reported as missing (as a walk from the refs would).
 pub(super) fn scan_all_objects(
     scanner: &Scanner,
+    content: &BlobContent,
     repo: &Repository,
     git_dir: &Path,
 ) -> Result<BlobScan, GitError> {
@@ -151,7 +158,7 @@ pub(super) fn scan_all_objects(
     let lfs = AtomicU64::new(0);
     let gitlinks = AtomicU64::new(0);
     read_in_pack_order(scanner, git_dir, oids, |repo, oid, kind, data| match kind {
-        ObjectType::Blob => scan_blob(scanner, oid, data, &found, &lfs),
+        ObjectType::Blob => scan_blob(scanner, content, oid, data, &found, &lfs),
         ObjectType::Commit => {
             record_message(scanner, repo, "commit-message", oid, raw_message(data));
             let Some(mut node) = parse_commit(data) else {

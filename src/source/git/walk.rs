@@ -12,6 +12,7 @@ use git2::{ObjectType, Odb, Oid, Repository, Sort};
 use super::attribution::record_message;
 use super::commits::{CommitGraph, read_commit, shallow_boundary};
 use super::config::{config_change_notice, config_files_changed, resolve_range};
+use super::content::BlobContent;
 use super::objects::{raw_message, scan_blobs};
 use super::refs::ref_tips;
 use super::tree::{TreeCache, introduced_blobs, parse_entries};
@@ -27,6 +28,7 @@ pub(super) fn note_submodules(scanner: &Scanner) {
 /// Every blob reachable from the selected refs, scanned once; commit messages on the way.
 pub(super) fn scan_reachable(
     scanner: &Scanner,
+    content: &BlobContent,
     repo: &Repository,
     git_dir: &Path,
     opts: &GitOptions,
@@ -86,7 +88,7 @@ pub(super) fn scan_reachable(
     if gitlinks > 0 {
         note_submodules(scanner);
     }
-    let hits_by_blob = scan_blobs(scanner, git_dir, blobs.into_iter().collect());
+    let hits_by_blob = scan_blobs(scanner, content, git_dir, blobs.into_iter().collect());
     Ok(BlobScan {
         hits_by_blob,
         attribution_tips: tips,
@@ -169,6 +171,7 @@ fn note_config_changes(scanner: &Scanner, repo: &Repository, range: &str) {
 /// Only what the commits of `A..B` introduced: each commit's tree against its first parent's.
 pub(super) fn scan_range(
     scanner: &Scanner,
+    content: &BlobContent,
     repo: &Repository,
     git_dir: &Path,
     range: &str,
@@ -223,7 +226,7 @@ pub(super) fn scan_range(
     if gitlinks > 0 {
         note_submodules(scanner);
     }
-    let hits_by_blob = scan_blobs(scanner, git_dir, blobs.into_iter().collect());
+    let hits_by_blob = scan_blobs(scanner, content, git_dir, blobs.into_iter().collect());
     Ok(BlobScan {
         hits_by_blob,
         attribution_tips: Vec::new(),
