@@ -180,6 +180,21 @@ def document_seeds():
           b"Content-Transfer-Encoding: base64\n\naGVsbG8=\n--B--\nFrom c@d Tue\nSubject: x\n\nbody\n")
 
 
+def image_spec_seeds():
+    """Manifests, indexes, docker save manifests and configs as the image target reads them."""
+    write("image_spec", "index", b'{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",'
+          b'"digest":"sha256:00","platform":{"os":"linux","architecture":"arm64","variant":"v8"}},'
+          b'{"digest":"sha256:01","platform":{"os":"unknown","architecture":"unknown"},'
+          b'"annotations":{"vnd.docker.reference.type":"attestation-manifest"}}]}')
+    write("image_spec", "manifest", b'{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",'
+          b'"config":{"digest":"sha256:02"},"layers":[{"digest":"sha256:03","size":1}]}')
+    write("image_spec", "saved", b'[{"Config":"c.json","RepoTags":["app:1"],"Layers":["a/layer.tar"]}]')
+    write("image_spec", "config", b'{"config":{"Env":["A=1"],"Labels":{"k":"v"},"Cmd":["sh","-c","x"],"Entrypoint":"e"},'
+          b'"history":[{"created_by":"/bin/sh -c #(nop) ADD x in / "},{"created_by":"ARG T","empty_layer":true},'
+          b'{"created_by":"RUN |1 T=x /bin/sh -c make # buildkit"}]}')
+    write("image_spec", "reference", b"ghcr.io/owner/app:1.0")
+
+
 def main():
     fixtures = fixture_texts()
     rules = rule_files()
@@ -189,6 +204,7 @@ def main():
     log_name_seeds()
     config_seeds(rules)
     document_seeds()
+    image_spec_seeds()
     dictionaries(rules)
     for t in sorted(os.listdir(SEEDS)):
         print(f"seeds/{t}: {len(os.listdir(SEEDS / t))} files")

@@ -64,6 +64,8 @@ pub enum SourceKind {
     Staged,
     /// A CI log (file, archive member, or downloaded GitHub Actions run log).
     Log,
+    /// A container image: a file in a layer, or the image config.
+    Image,
 }
 
 impl SourceKind {
@@ -74,6 +76,7 @@ impl SourceKind {
             SourceKind::Git => "git",
             SourceKind::Staged => "staged",
             SourceKind::Log => "log",
+            SourceKind::Image => "image",
         }
     }
 }
@@ -101,6 +104,9 @@ pub struct Location {
     /// For CI logs: archive, member, job, step, timestamp and run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<LogContext>,
+    /// For container images: image, layer or config part, and what the history says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageContext>,
     /// The line carries an inline allow marker.
     #[serde(skip)]
     pub inline_allow: bool,
@@ -127,6 +133,38 @@ pub struct LogContext {
     pub run_id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_url: Option<String>,
+}
+
+/// Where in a container image a location is. Fields are absent when unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ImageContext {
+    /// The image as named on the command line: a tarball, an OCI layout or a reference.
+    pub image: String,
+    /// The tag the image carries (`RepoTags`, the OCI `ref.name` annotation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// The image manifest's digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+    /// `os/arch[/variant]`, from the image index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// `layer`, `config:env`, `config:labels`, `config:cmd`, `config:entrypoint`,
+    /// `config:history[N]`, `config` (anywhere else in the config), or `blob` (a blob that no
+    /// selected image uses).
+    pub part: String,
+    /// The layer's digest (its config's for a config part).
+    pub digest: String,
+    /// The file's path inside the layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// A later layer deletes or replaces the file (a whiteout, an opaque directory, another
+    /// file at its path): deleting it did not remove the secret from the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_later: Option<bool>,
+    /// The Dockerfile instruction that made the layer or the history entry (`created_by`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instruction: Option<String>,
 }
 
 /// Where in a repository's history a location is.
@@ -350,6 +388,7 @@ mod tests {
             decoded: Vec::new(),
             git: None,
             log: None,
+            image: None,
             inline_allow: false,
         }
     }

@@ -18,6 +18,7 @@ pub mod hook;
 pub mod kind;
 pub mod matcher;
 pub mod plan;
+pub mod registry;
 pub mod remediate;
 pub mod report;
 pub mod respond;

@@ -63,7 +63,16 @@ pub fn rollout_steps(finding: &Finding, host: &Host) -> String {
     for l in files.iter().filter(|l| seen.insert(l.path.as_str())) {
         let path = &l.path;
         let line = l.line;
-        let step = if l.decoded.len() >= 2
+        let step = if let Some(image) = &l.image {
+            format!(
+                "{}: the secret is in the image ({}): rebuild without it — pass it as a BuildKit secret \
+                 (docker build --secret id=NAME,env=NAME; RUN --mount=type=secret,id=NAME …) instead of \
+                 COPY, ARG or ENV, which keep it in a layer or the history even when a later step deletes it; \
+                 push the new image, then delete every tag and version that holds the old one \
+                 (for ghcr.io: the package's settings, or gh api -X DELETE /user/packages/container/NAME/versions/ID)",
+                image.image, image.part
+            )
+        } else if l.decoded.len() >= 2
             || path.contains("dockerconfigjson")
             || path.contains("pull-secret")
         {

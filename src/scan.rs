@@ -182,5 +182,14 @@ pub fn redact_location(matcher: &Matcher, mut location: Location) -> Location {
             redact(s);
         }
     }
+    if let Some(image) = location.image.as_mut() {
+        redact(&mut image.image);
+        for s in [&mut image.tag, &mut image.file, &mut image.instruction]
+            .into_iter()
+            .flatten()
+        {
+            redact(s);
+        }
+    }
     location
 }

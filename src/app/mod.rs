@@ -9,6 +9,7 @@ mod docs;
 mod git;
 mod github;
 mod hook;
+mod image;
 mod logs;
 mod pipeline;
 mod report;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Logs(args) => logs::run(args),
         Command::Github(args) => github::run(args),
         Command::Report(args) => report::run(args),
+        Command::Image(args) => image::run(args),
         Command::Baseline(args) => baseline::run(args),
         Command::Config(args) => config::run(args),
         Command::Completions(args) => docs::completions(args),

@@ -64,6 +64,9 @@ pub enum Command {
     Github(GithubArgs),
     /// Print the findings stored in a `patrol github` datastore, in any output format
     Report(ReportArgs),
+    /// Scan container images: docker save tarballs, OCI layouts, or REGISTRY/NAME[:TAG|@DIGEST]
+    /// pulled over the registry API (every layer, deleted files included, and the config)
+    Image(ImageArgs),
     /// Write a baseline (a json report without secrets) of what PATH… holds now, to stdout
     Baseline(BaselineArgs),
     /// Check a configuration file
@@ -131,6 +134,35 @@ pub struct LogsArgs {
     /// Delete the logs of runs where a secret was found (asks first; see --yes)
     #[arg(long, requires = "github")]
     pub delete_leaking_logs: bool,
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
+    #[command(flatten)]
+    pub content: ContentArgs,
+    #[command(flatten)]
+    pub respond: RespondArgs,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// `docker save` tarballs (compressed too), OCI layout directories or tarballs, or image
+    /// references REGISTRY/NAME[:TAG|@DIGEST] (credentials from GHCR_TOKEN, GH_TOKEN or the
+    /// docker configuration; never on the command line)
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Scan this platform of a multi-platform image (default: this machine's)
+    #[arg(
+        long,
+        value_name = "OS/ARCH[/VARIANT]",
+        conflicts_with = "all_platforms"
+    )]
+    pub platform: Option<String>,
+    /// Scan every platform of a multi-platform image, attestations included
+    #[arg(long)]
+    pub all_platforms: bool,
     #[command(flatten)]
     pub archives: ArchiveArgs,
     #[command(flatten)]

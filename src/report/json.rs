@@ -80,6 +80,8 @@ struct LineOut<'a> {
     revocation: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     git: Option<&'a crate::finding::GitContext>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a crate::finding::ImageContext>,
 }
 
 fn finding_out<'a>(f: &'a Finding, secrets: SecretDisplay) -> FindingOut<'a> {
@@ -160,6 +162,7 @@ pub fn write_finding_lines(
                 verification: f.verification.as_ref().map(|v| v.status()),
                 revocation: f.revocation.as_ref().map(|r| r.status()),
                 git: l.git.as_ref(),
+                image: l.image.as_ref(),
             };
             serde_json::to_writer(&mut *out, &line)?;
             writeln!(out)?;

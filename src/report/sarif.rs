@@ -108,6 +108,9 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                     "revocation": f.revocation.as_ref().map(|r| r.status())
                 }
             });
+            if let Some(image) = &l.image {
+                result["properties"]["image"] = json!(image);
+            }
             if let Some(reason) = suppressed {
                 // Code scanning shows these as dismissed: in-source for inline comments.
                 let kind = if reason == crate::suppress::Reason::Inline {

@@ -66,6 +66,9 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                 l.column,
                 via
             )?;
+            if let Some(image) = &l.image {
+                writeln!(out, "      {}", escape(&image_line(image)))?;
+            }
         }
         let unlisted = f.location_count.saturating_sub(f.locations.len() as u64);
         if unlisted > 0 {
@@ -161,6 +164,24 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         ));
     }
     writeln!(out, "{line}")
+}
+
+/// An image location's context: image, platform, layer or config part, deletion, instruction.
+fn image_line(i: &crate::finding::ImageContext) -> String {
+    let mut parts = vec![match &i.tag {
+        Some(tag) => format!("image {} ({tag})", i.image),
+        None => format!("image {}", i.image),
+    }];
+    parts.extend(i.platform.clone());
+    parts.push(format!("{} {}", i.part, i.digest));
+    if let Some(deleted) = i.deleted_later {
+        let yes = if deleted { "yes" } else { "no" };
+        parts.push(format!("deleted in a later layer: {yes}"));
+    }
+    if let Some(instruction) = &i.instruction {
+        parts.push(format!("added by: {instruction}"));
+    }
+    parts.join(", ")
 }
 
 fn plural(n: u64) -> &'static str {

@@ -12,9 +12,11 @@
 
 pub mod archive;
 pub mod arriving;
+pub mod binary;
 pub mod document;
 pub mod files;
 pub mod git;
+pub mod image;
 pub mod logs;
 pub mod reader;
 pub mod staged;

@@ -5,7 +5,7 @@
 
 use std::io::{self, Read};
 
-use crate::finding::{GitContext, Location, LogContext, SourceKind};
+use crate::finding::{GitContext, ImageContext, Location, LogContext, SourceKind};
 use crate::matcher::{Hit, Matcher};
 
 /// Default bytes per chunk: most files are one chunk, and a chunk of a large one stays in the
@@ -13,10 +13,10 @@ use crate::matcher::{Hit, Matcher};
 /// the copy from the page cache half the cost of a scan of large logs).
 pub const DEFAULT_CHUNK: usize = 256 << 10;
 
-/// Bytes inspected to tell binary from text.
-pub const SNIFF: usize = 8192;
+pub use super::binary::{OnBinary, SNIFF, looks_binary};
 
 /// A hit with its 1-based line and column and its absolute byte offset.
+#[derive(Clone)]
 pub struct Located {
     pub hit: Hit,
     pub line: u64,
@@ -41,6 +41,8 @@ pub enum Origin<'a> {
     Git(GitContext),
     /// A CI log: archive, member, job, step and run; each hit adds its line's timestamp.
     Log(&'a LogContext),
+    /// A container image: a layer's file or a part of its config.
+    Image(&'a ImageContext),
 }
 
 impl Origin<'_> {
@@ -51,6 +53,7 @@ impl Origin<'_> {
             Origin::Staged => SourceKind::Staged,
             Origin::Git(_) => SourceKind::Git,
             Origin::Log(_) => SourceKind::Log,
+            Origin::Image(_) => SourceKind::Image,
         }
     }
 }
@@ -75,6 +78,10 @@ impl Located {
                     timestamp: crate::source::logs::timestamp(&self.line_head),
                     ..(*base).clone()
                 }),
+                _ => None,
+            },
+            image: match origin {
+                Origin::Image(i) => Some((*i).clone()),
                 _ => None,
             },
             inline_allow: self.inline_allow,
@@ -110,48 +117,6 @@ pub enum Outcome {
     Scanned(u64),
     /// Looked binary and was not scanned.
     Binary,
-}
-
-/// What becomes of an input whose first bytes look binary ([`looks_binary`]).
-#[derive(Clone, Copy)]
-pub enum OnBinary<'m> {
-    /// Not scanned (`--no-binary`): counted as skipped.
-    Skip,
-    /// Scanned with this matcher instead of the text one: the exact rules by default, every
-    /// rule with `--binary`.
-    ScanWith(&'m Matcher),
-}
-
-impl<'m> OnBinary<'m> {
-    /// The matcher for an input starting with `head`: `text` for text, `None` to skip it.
-    pub fn pick(self, text: &'m Matcher, head: &[u8]) -> Option<&'m Matcher> {
-        if !looks_binary(head) {
-            return Some(text);
-        }
-        match self {
-            OnBinary::Skip => None,
-            OnBinary::ScanWith(m) => Some(m),
-        }
-    }
-}
-
-/// True when the first bytes look binary: a NUL byte, unless the text is UTF-16.
-pub fn looks_binary(head: &[u8]) -> bool {
-    let head = &head[..head.len().min(SNIFF)];
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return false;
-    }
-    if memchr::memchr(0, head).is_none() {
-        return false;
-    }
-    // UTF-16 without a BOM: ASCII text has NULs in every other byte and none in between.
-    let pairs = head.len() / 2;
-    let nul_even = head.iter().step_by(2).filter(|&&b| b == 0).count();
-    let nul_odd = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
-    let utf16 = pairs > 0
-        && ((nul_odd * 10 > pairs * 7 && nul_even * 20 < pairs)
-            || (nul_even * 10 > pairs * 7 && nul_odd * 20 < pairs));
-    !utf16
 }
 
 /// How a stream is cut: `size` bytes owned per round, scanned with `context` bytes on each side.
@@ -490,16 +455,5 @@ mod tests {
         let out = scan_stream(&m, &b"short\n"[..], chunking, OnBinary::Skip, |_| got += 1);
         assert!(matches!(out, Ok(Outcome::Scanned(6))));
         assert_eq!(got, 0);
-    }
-
-    #[test]
-    fn binary_sniffing() {
-        assert!(looks_binary(b"\x7fELF\0\0\x01"));
-        assert!(!looks_binary(b"plain text"));
-        let utf16: Vec<u8> = "hello world"
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes)
-            .collect();
-        assert!(!looks_binary(&utf16));
     }
 }

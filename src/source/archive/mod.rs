@@ -21,8 +21,9 @@ use std::path::Path;
 use crate::diagnostics::Diagnostics;
 use crate::matcher::Encoding;
 use crate::source::reader::Located;
-use decompress::{decompressor, read_head};
-use limit::{Budget, Budgeted, Counted, ErrorTap, Limited};
+pub use decompress::{decompressor, read_head};
+pub use limit::{Budget, Counted, Limited};
+use limit::{Budgeted, ErrorTap};
 pub use recognise::{HEAD, Kind, inner_name, kind_of, recognise, sniff};
 
 /// Bytes of a nested zip held in memory; the rest is spilled to a temporary file.

@@ -1,0 +1,712 @@
+//! `patrol image`: images built here byte for byte (tar layers, config JSON, manifest, index) in
+//! the OCI layout (directory and tarball) and `docker save` forms, with tokens minted at test
+//! time and planted in a file a later whiteout deletes, an opaque-directory deletion, an `ENV`,
+//! a build argument in the history, a label, a gzip and a zstd layer; and a stand-in registry on
+//! 127.0.0.1 (token auth, a blob redirect to another port, a missing layer).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+fn digest(bytes: &[u8]) -> String {
+    let hex: String = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
+}
+
+fn hex(d: &str) -> &str {
+    d.trim_start_matches("sha256:")
+}
+
+fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut t = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        t.append_data(&mut h, name, *data).unwrap();
+    }
+    t.into_inner().unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(data).unwrap();
+    gz.finish().unwrap()
+}
+
+fn zstd(data: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
+/// The tokens planted in [`planted`]'s image, by where they are.
+struct Tokens {
+    deleted: String,
+    opaque: String,
+    kept: String,
+    gzip: String,
+    zstd: String,
+    env: String,
+    arg: String,
+    label: String,
+}
+
+/// An image: its layer blobs (bottom first), config and manifest.
+struct Image {
+    layers: Vec<Vec<u8>>,
+    config: Vec<u8>,
+    manifest: Vec<u8>,
+}
+
+impl Image {
+    fn new(layers: Vec<Vec<u8>>, config: Value) -> Image {
+        let config = serde_json::to_vec(&config).unwrap();
+        let manifest = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                       "digest": digest(&config), "size": config.len()},
+            "layers": layers.iter().map(|l| json!({
+                "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                "digest": digest(l), "size": l.len()})).collect::<Vec<_>>(),
+        }))
+        .unwrap();
+        Image {
+            layers,
+            config,
+            manifest,
+        }
+    }
+
+    /// The blobs of an OCI layout: name → bytes.
+    fn blobs(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out = vec![
+            (blob(&self.config), self.config.clone()),
+            (blob(&self.manifest), self.manifest.clone()),
+        ];
+        out.extend(self.layers.iter().map(|l| (blob(l), l.clone())));
+        out
+    }
+}
+
+fn blob(bytes: &[u8]) -> String {
+    format!("blobs/sha256/{}", hex(&digest(bytes)))
+}
+
+fn planted() -> (Image, Tokens) {
+    let t = Tokens {
+        deleted: mint("ghp"),
+        opaque: mint("ghp"),
+        kept: mint("ghp"),
+        gzip: mint("ghp"),
+        zstd: mint("ghp"),
+        env: mint("ghp"),
+        arg: mint("ghp"),
+        label: mint("ghp"),
+    };
+    let npmrc = format!("//npm.pkg.github.com/:_authToken={}\n", t.deleted);
+    let env = format!("TOKEN={}\n", t.opaque);
+    let kept = format!("token: {}\n", t.kept);
+    let base = tar(&[
+        ("root/.npmrc", npmrc.as_bytes()),
+        ("app/conf/secret.env", env.as_bytes()),
+        ("srv/kept.txt", kept.as_bytes()),
+    ]);
+    let gz = format!("gh={}\n", t.gzip);
+    let second = gzip(&tar(&[
+        ("root/.wh..npmrc", b""),
+        ("etc/gz.txt", gz.as_bytes()),
+    ]));
+    let zs = format!("zs={}\n", t.zstd);
+    let third = zstd(&tar(&[
+        ("app/conf/.wh..wh..opq", b""),
+        ("opt/zs.txt", zs.as_bytes()),
+    ]));
+    let config = json!({
+        "architecture": "amd64", "os": "linux",
+        "config": {
+            "Env": ["PATH=/usr/bin", format!("GH_TOKEN={}", t.env)],
+            "Labels": {"org.example.token": t.label},
+            "Cmd": ["npm", "start"]
+        },
+        "rootfs": {"type": "layers", "diff_ids": []},
+        "history": [
+            {"created_by": "/bin/sh -c #(nop) ADD file:abc in / "},
+            {"created_by": "ARG GHCR_TOKEN", "empty_layer": true},
+            {"created_by": format!("RUN |1 GHCR_TOKEN={} /bin/sh -c npm ci # buildkit", t.arg)},
+            {"created_by": "COPY . /opt # buildkit"}
+        ]
+    });
+    (Image::new(vec![base, second, third], config), t)
+}
+
+/// An OCI layout directory of `images` (one index entry each, with platforms when given).
+fn oci_dir(dir: &Path, images: &[(&Image, Option<(&str, &str)>)]) {
+    let mut manifests = Vec::new();
+    for (image, platform) in images {
+        for (name, bytes) in image.blobs() {
+            write(dir, &name, bytes);
+        }
+        let mut d = json!({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest(&image.manifest), "size": image.manifest.len(),
+            "annotations": {"org.opencontainers.image.ref.name": "1.0"}});
+        if let Some((os, arch)) = platform {
+            d["platform"] = json!({"os": os, "architecture": arch});
+        }
+        manifests.push(d);
+    }
+    write(dir, "oci-layout", r#"{"imageLayoutVersion":"1.0.0"}"#);
+    let index = json!({"schemaVersion": 2, "manifests": manifests});
+    write(dir, "index.json", serde_json::to_vec(&index).unwrap());
+}
+
+/// A tarball of every file under `dir`.
+fn tar_of(dir: &Path) -> Vec<u8> {
+    let mut t = tar::Builder::new(Vec::new());
+    t.append_dir_all(".", dir).unwrap();
+    t.into_inner().unwrap()
+}
+
+/// The legacy `docker save` form: `manifest.json`, `CONFIG.json`, `ID/layer.tar`.
+fn docker_save(image: &Image, tag: &str) -> Vec<u8> {
+    let config_name = format!("{}.json", hex(&digest(&image.config)));
+    let layer_names: Vec<String> = (0..image.layers.len())
+        .map(|i| format!("{i:064x}/layer.tar"))
+        .collect();
+    let manifest = json!([{"Config": config_name, "RepoTags": [tag], "Layers": layer_names}]);
+    let manifest = serde_json::to_vec(&manifest).unwrap();
+    let mut members: Vec<(&str, &[u8])> = vec![(&config_name, &image.config)];
+    for (name, layer) in layer_names.iter().zip(&image.layers) {
+        members.push((name, layer));
+    }
+    // docker writes manifest.json last: the layers come before anything says what they are.
+    members.push(("manifest.json", &manifest));
+    tar(&members)
+}
+
+fn location<'a>(report: &'a Value, secret: &str) -> &'a Value {
+    &finding(report, secret)["locations"][0]
+}
+
+fn check_planted(report: &Value, t: &Tokens) {
+    let l = location(report, &t.deleted);
+    assert_eq!(l["source"], "image");
+    assert_eq!(l["image"]["part"], "layer");
+    assert_eq!(l["image"]["file"], "root/.npmrc");
+    assert_eq!(l["image"]["deleted_later"], true);
+    assert_eq!(l["image"]["instruction"], "ADD file:abc in /");
+    assert!(
+        l["image"]["digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    let l = location(report, &t.opaque);
+    assert_eq!(l["image"]["file"], "app/conf/secret.env");
+    assert_eq!(l["image"]["deleted_later"], true);
+    let l = location(report, &t.kept);
+    assert_eq!(l["image"]["deleted_later"], false);
+    let l = location(report, &t.gzip);
+    assert_eq!(l["image"]["file"], "etc/gz.txt");
+    // The instruction holds the build argument's value: never shown in full.
+    let instruction = l["image"]["instruction"].as_str().unwrap();
+    assert!(
+        instruction.starts_with("RUN |1 GHCR_TOKEN=ghp_"),
+        "{instruction}"
+    );
+    assert!(!instruction.contains(&t.arg));
+    assert_eq!(location(report, &t.zstd)["image"]["file"], "opt/zs.txt");
+    assert_eq!(location(report, &t.env)["image"]["part"], "config:env");
+    assert_eq!(location(report, &t.env)["line"], 2);
+    assert_eq!(location(report, &t.label)["image"]["part"], "config:labels");
+    let arg = location(report, &t.arg);
+    assert_eq!(arg["image"]["part"], "config:history[2]");
+    assert!(
+        arg["image"]["instruction"]
+            .as_str()
+            .unwrap()
+            .starts_with("RUN |1 GHCR_TOKEN=")
+    );
+    // Each token once, where it was put: the config's other fields did not add locations.
+    assert_eq!(finding(report, &t.env)["location_count"], 1);
+    assert_eq!(secrets(report).len(), 8, "{report:#}");
+}
+
+#[test]
+fn an_oci_layout_directory_yields_every_planted_token_with_layer_deletion_and_instruction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, t) = planted();
+    oci_dir(dir.path(), &[(&image, None)]);
+    let target = dir.path().to_str().unwrap();
+    let (report, code) = json_report(&["image", target]);
+    assert_eq!(code, 1, "{report:#}");
+    check_planted(&report, &t);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 0, "{report:#}");
+    let l = location(&report, &t.kept);
+    assert_eq!(l["image"]["image"], target);
+    assert_eq!(l["image"]["tag"], "1.0");
+    assert_eq!(l["image"]["manifest"], digest(&image.manifest));
+    assert_eq!(l["path"], format!("{target}!srv/kept.txt"));
+}
+
+#[test]
+fn oci_and_docker_save_tarballs_compressed_or_not_yield_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, t) = planted();
+    let layout = dir.path().join("layout");
+    oci_dir(&layout, &[(&image, None)]);
+    let oci = write(dir.path(), "oci.tar", tar_of(&layout));
+    let saved = write(dir.path(), "saved.tar", docker_save(&image, "app:1.0"));
+    let gz = write(
+        dir.path(),
+        "saved.tar.gz",
+        gzip(&docker_save(&image, "app:1.0")),
+    );
+    for path in [&oci, &saved, &gz] {
+        let (report, code) = json_report(&["image", path.to_str().unwrap()]);
+        assert_eq!(code, 1, "{}: {report:#}", path.display());
+        check_planted(&report, &t);
+        assert_eq!(report["errors"].as_array().unwrap().len(), 0, "{report:#}");
+    }
+    let (report, _) = json_report(&["image", saved.to_str().unwrap()]);
+    assert_eq!(location(&report, &t.kept)["image"]["tag"], "app:1.0");
+}
+
+#[test]
+fn every_output_format_shows_the_image_context_and_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, t) = planted();
+    oci_dir(dir.path(), &[(&image, None)]);
+    let target = dir.path().to_str().unwrap();
+    let run = |format: &str| {
+        let out = patrol()
+            .args(["image", target, "-f", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let all = [out.stdout, out.stderr].concat();
+        let text = String::from_utf8(all).unwrap();
+        for s in [&t.deleted, &t.arg, &t.env, &t.label, &t.gzip] {
+            assert!(!text.contains(s.as_str()), "{format} shows a secret");
+        }
+        text
+    };
+    let text = run("text");
+    assert!(text.contains("deleted in a later layer: yes"), "{text}");
+    assert!(text.contains("deleted in a later layer: no"), "{text}");
+    assert!(text.contains("added by: RUN |1 GHCR_TOKEN=ghp_"), "{text}");
+    assert!(text.contains("config:history[2]"), "{text}");
+    let jsonl = run("jsonl");
+    let lines: Vec<Value> = jsonl
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.iter().any(|l| l["image"]["deleted_later"] == true));
+    let sarif: Value = serde_json::from_str(
+        run("sarif")
+            .lines()
+            .take_while(|l| !l.starts_with("patrol"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .as_str(),
+    )
+    .unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|r| r["properties"]["image"]["part"] == "config:env")
+    );
+}
+
+#[test]
+fn platforms_of_a_multi_platform_index_are_selected() {
+    let dir = tempfile::tempdir().unwrap();
+    let amd = mint("ghp");
+    let arm = mint("ghp");
+    let image = |tok: &str, arch: &str| {
+        Image::new(
+            vec![tar(&[("etc/t", format!("t={tok}\n").as_bytes())])],
+            json!({"architecture": arch, "os": "linux", "config": {}}),
+        )
+    };
+    let (a, b) = (image(&amd, "amd64"), image(&arm, "arm64"));
+    oci_dir(
+        dir.path(),
+        &[
+            (&a, Some(("linux", "amd64"))),
+            (&b, Some(("linux", "arm64"))),
+        ],
+    );
+    let target = dir.path().to_str().unwrap();
+    let (report, _) = json_report(&["image", target, "--platform", "linux/arm64"]);
+    assert_eq!(secrets(&report), [arm.as_str()], "{report:#}");
+    assert_eq!(location(&report, &arm)["image"]["platform"], "linux/arm64");
+    let (report, _) = json_report(&["image", target, "--all-platforms"]);
+    assert_eq!(secrets(&report).len(), 2);
+    let (report, code) = json_report(&["image", target, "--platform", "windows/amd64"]);
+    assert!(secrets(&report).is_empty());
+    assert_eq!(code, 5, "no such platform is an incomplete scan");
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("linux/arm64"), "{errors}");
+}
+
+#[test]
+fn broken_layers_are_reported_by_image_and_layer_and_the_others_still_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, t) = planted();
+    oci_dir(dir.path(), &[(&image, None)]);
+    // The gzip layer's bytes no longer match its digest.
+    let second = dir.path().join(blob(&image.layers[1]));
+    let mut bytes = std::fs::read(&second).unwrap();
+    let n = bytes.len();
+    bytes[n - 9] ^= 0xff;
+    std::fs::write(&second, bytes).unwrap();
+    let target = dir.path().to_str().unwrap();
+    let (report, code) = json_report(&["image", target, "--exit-code", "0"]);
+    assert_eq!(code, 5, "{report:#}");
+    let errors = report["errors"].to_string();
+    assert!(
+        errors.contains(&hex(&digest(&image.layers[1]))[..12]),
+        "{errors}"
+    );
+    assert!(errors.contains("digest mismatch"), "{errors}");
+    let found = secrets(&report);
+    assert!(found.contains(&t.deleted) && found.contains(&t.zstd) && found.contains(&t.env));
+
+    // A truncated tarball: what came before the cut is kept, the cut is reported.
+    let saved = docker_save(&image, "app:1.0");
+    let cut = write(dir.path(), "cut.tar", &saved[..saved.len() - 3000]);
+    let (report, code) = json_report(&["image", cut.to_str().unwrap(), "--exit-code", "0"]);
+    assert_eq!(code, 5);
+    assert!(report["errors"].to_string().contains("cut.tar"));
+
+    // A manifest of a media type patrol does not know.
+    let odd = dir.path().join("odd");
+    let manifest = br#"{"schemaVersion":2,"mediaType":"application/vnd.example.thing+json"}"#;
+    write(&odd, &blob(manifest), manifest);
+    let index = json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.example.thing+json",
+        "digest": digest(manifest), "size": manifest.len()}]});
+    write(&odd, "index.json", serde_json::to_vec(&index).unwrap());
+    let (report, code) = json_report(&["image", odd.to_str().unwrap()]);
+    assert_eq!(code, 5);
+    assert!(
+        report["errors"]
+            .to_string()
+            .contains("unknown manifest media type"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_decompression_bomb_layer_stops_at_the_archive_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("ghp");
+    let bomb = gzip(&tar(&[("zeros", &vec![0u8; 8 << 20])]));
+    let fine = tar(&[("etc/t", format!("t={tok}\n").as_bytes())]);
+    let image = Image::new(vec![bomb, fine], json!({"config": {}}));
+    oci_dir(dir.path(), &[(&image, None)]);
+    let (report, code) = json_report(&["image", dir.path().to_str().unwrap()]);
+    assert_eq!(secrets(&report), [tok]);
+    assert_eq!(code, 1);
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("ratio"), "{errors}");
+    assert_eq!(report["summary"]["incomplete"], true, "{report:#}");
+}
+
+#[test]
+fn a_layer_shared_by_two_images_is_scanned_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, _) = planted();
+    let layout = dir.path().join("layout");
+    oci_dir(&layout, &[(&image, None)]);
+    let saved = write(dir.path(), "saved.tar", tar_of(&layout));
+    let target = layout.to_str().unwrap();
+    let (once, _) = json_report(&["image", target]);
+    let (twice, _) = json_report(&["image", target, saved.to_str().unwrap()]);
+    let files = |r: &Value| r["summary"]["files"].as_u64().unwrap();
+    // The second image reads only its config (and documents): its layers come from the first.
+    assert!(
+        files(&twice) < 2 * files(&once) - 3,
+        "{} vs {}",
+        files(&twice),
+        files(&once)
+    );
+    assert_eq!(twice["findings"][0]["location_count"], 2);
+}
+
+// ---- the stand-in registry ----
+
+/// A request as the stand-in saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    authorization: Option<String>,
+}
+
+/// Serves HTTP/1.1 on 127.0.0.1 with `answer(path, authorization) -> (status, headers, body)`,
+/// recording every request.
+fn serve(
+    answer: impl Fn(&str, Option<&str>) -> (u16, Vec<(String, String)>, Vec<u8>) + Send + 'static,
+) -> (u16, Arc<Mutex<Vec<Seen>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = handle(stream, &answer, &log);
+        }
+    });
+    (port, seen)
+}
+
+fn handle(
+    stream: TcpStream,
+    answer: &impl Fn(&str, Option<&str>) -> (u16, Vec<(String, String)>, Vec<u8>),
+    log: &Mutex<Vec<Seen>>,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut first = String::new();
+    reader.read_line(&mut first)?;
+    let path = first.split(' ').nth(1).unwrap_or("").to_string();
+    let mut authorization = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("authorization") {
+                authorization = Some(v.trim().to_string());
+            }
+        }
+    }
+    log.lock().unwrap().push(Seen {
+        path: path.clone(),
+        authorization: authorization.clone(),
+    });
+    let (status, headers, body) = answer(&path, authorization.as_deref());
+    let mut out = stream;
+    write!(
+        out,
+        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    )?;
+    for (k, v) in headers {
+        write!(out, "{k}: {v}\r\n")?;
+    }
+    write!(out, "\r\n")?;
+    out.write_all(&body)?;
+    let _ = reader.read(&mut [0u8; 0]);
+    Ok(())
+}
+
+fn h(k: &str, v: String) -> (String, String) {
+    (k.to_string(), v)
+}
+
+#[test]
+fn a_registry_image_is_pulled_with_token_auth_a_redirect_without_credentials_and_a_missing_layer() {
+    let (image, t) = planted();
+    let blobs: Vec<(String, Vec<u8>)> = image
+        .blobs()
+        .into_iter()
+        .map(|(name, b)| (format!("sha256:{}", &name["blobs/sha256/".len()..]), b))
+        .collect();
+    let gzip_layer = digest(&image.layers[1]);
+    let missing = digest(&image.layers[2]);
+    // The storage host: refuses a request that carries the registry's credentials.
+    let stored = image.layers[1].clone();
+    let (storage, storage_seen) = serve(move |_, auth| match auth {
+        Some(_) => (
+            400,
+            vec![],
+            b"credentials sent to the storage host".to_vec(),
+        ),
+        None => (200, vec![], stored.clone()),
+    });
+    let manifest = image.manifest.clone();
+    let registry_port = Arc::new(Mutex::new(0u16));
+    let port_for_realm = registry_port.clone();
+    let ghcr_token = mint("ghp");
+    let expected_basic = {
+        use base64::Engine;
+        let raw = format!("patrol:{ghcr_token}");
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        )
+    };
+    let (gzip_at, missing_at) = (gzip_layer.clone(), missing.clone());
+    let (port, seen) = serve(move |path, auth| {
+        let realm = format!("http://127.0.0.1:{}/token", port_for_realm.lock().unwrap());
+        if path.starts_with("/token") {
+            assert!(
+                path.contains("scope=repository%3Ateam%2Fapp%3Apull"),
+                "{path}"
+            );
+            return match auth {
+                Some(a) if a == expected_basic => (200, vec![], br#"{"token":"abc123"}"#.to_vec()),
+                _ => (401, vec![], vec![]),
+            };
+        }
+        if auth != Some("Bearer abc123") {
+            let challenge = format!(
+                r#"Bearer realm="{realm}",service="stand-in",scope="repository:team/app:pull""#
+            );
+            return (401, vec![h("WWW-Authenticate", challenge)], vec![]);
+        }
+        if path == "/v2/team/app/manifests/1.0" {
+            let ct = h(
+                "Content-Type",
+                "application/vnd.oci.image.manifest.v1+json".into(),
+            );
+            return (200, vec![ct], manifest.clone());
+        }
+        let Some(d) = path.strip_prefix("/v2/team/app/blobs/") else {
+            return (404, vec![], vec![]);
+        };
+        if d == gzip_at {
+            let to = format!("http://127.0.0.1:{storage}/store/{}", hex(d));
+            return (307, vec![h("Location", to)], vec![]);
+        }
+        if d == missing_at {
+            return (404, vec![], vec![]);
+        }
+        match blobs.iter().find(|(name, _)| name == d) {
+            Some((_, b)) => (200, vec![], b.clone()),
+            None => (404, vec![], vec![]),
+        }
+    });
+    *registry_port.lock().unwrap() = port;
+    let target = format!("127.0.0.1:{port}/team/app:1.0");
+    let out = patrol()
+        .args(["image", &target, "-f", "json", "--show-secrets"])
+        .env("GHCR_TOKEN", &ghcr_token)
+        .env_remove("GH_TOKEN")
+        .env("DOCKER_CONFIG", "/nonexistent")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    let found = secrets(&report);
+    for s in [&t.deleted, &t.kept, &t.gzip, &t.env, &t.arg, &t.label] {
+        assert!(found.contains(s), "{report:#}");
+    }
+    assert!(!found.contains(&t.zstd), "the missing layer held it");
+    let l = location(&report, &t.gzip);
+    assert_eq!(l["image"]["digest"], gzip_layer);
+    assert_eq!(l["image"]["tag"], "1.0");
+    // The file the missing layer's opaque directory deletes cannot be said deleted.
+    assert_eq!(
+        location(&report, &t.deleted)["image"]["deleted_later"],
+        true
+    );
+    let errors = report["errors"].to_string();
+    assert!(
+        errors.contains(&missing) && errors.contains("404"),
+        "{errors}"
+    );
+    assert!(errors.contains(&target), "{errors}");
+    assert_eq!(storage_seen.lock().unwrap().len(), 1);
+    assert!(storage_seen.lock().unwrap()[0].authorization.is_none());
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|s| s.path.starts_with("/token"))
+    );
+    // The registry token never appears in what patrol prints.
+    let printed = [out.stdout.clone(), out.stderr.clone()].concat();
+    let printed = String::from_utf8_lossy(&printed);
+    assert!(!printed.contains(&ghcr_token) && !printed.contains("abc123"));
+}
+
+#[test]
+fn a_registry_that_refuses_or_limits_is_an_incomplete_scan_naming_the_image() {
+    let (port, _) = serve(|path, _| {
+        if path.contains("/limited/") {
+            (429, vec![h("Retry-After", "0".into())], vec![])
+        } else {
+            (401, vec![], vec![])
+        }
+    });
+    for (name, said) in [("closed", "401"), ("limited", "429")] {
+        let target = format!("127.0.0.1:{port}/{name}/app:1");
+        let out = patrol()
+            .args(["image", &target, "-f", "json", "--api-retries", "1"])
+            .env_remove("GHCR_TOKEN")
+            .env_remove("GH_TOKEN")
+            .env("DOCKER_CONFIG", "/nonexistent")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(5));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let errors = report["errors"].to_string();
+        assert!(
+            errors.contains(&target) && errors.contains(said),
+            "{errors}"
+        );
+    }
+}
+
+#[test]
+fn steps_verify_and_suppression_work_on_image_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("ghp");
+    let allowed = mint("ghp");
+    let config = json!({"config": {"Env": [format!("GH_TOKEN={tok}"), format!("OLD={allowed}")]}});
+    let image = Image::new(vec![tar(&[("etc/x", b"nothing\n")])], config);
+    let layout = dir.path().join("layout");
+    oci_dir(&layout, &[(&image, None)]);
+    let fingerprint: String = Sha256::digest(allowed.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    write(
+        dir.path(),
+        "patrol.toml",
+        format!("allow = [\"{fingerprint}\"]\n"),
+    );
+    let mut server = mockito::Server::new();
+    let live = server
+        .mock("GET", "/user")
+        .match_header("authorization", format!("Bearer {tok}").as_str())
+        .with_status(200)
+        .with_body(r#"{"login":"octocat","id":1}"#)
+        .expect(1)
+        .create();
+    let out = patrol()
+        .current_dir(dir.path())
+        .args(["image", "layout", "--verify", "--steps", "--api-url"])
+        .arg(server.url())
+        .args(["--api-interval", "0", "-f", "json"])
+        .output()
+        .unwrap();
+    live.assert();
+    assert_eq!(out.status.code(), Some(3), "a live secret exits 3");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        1,
+        "{report:#}"
+    );
+    assert_eq!(report["summary"]["suppressed"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("BuildKit secret"), "{stderr}");
+    assert!(stderr.contains("delete every tag and version"), "{stderr}");
+    assert!(!stderr.contains(&tok));
+}
