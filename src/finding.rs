@@ -13,6 +13,9 @@ use crate::github::{Revocation, Verification};
 use crate::matcher::{Checksum, Encoding, Hit};
 use crate::rules::{Confidence, TokenKind};
 
+mod image;
+pub use image::ImageContext;
+
 /// A secret's bytes. `Debug` redacts, so a panic or a log line cannot print it.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Secret(Vec<u8>);
@@ -105,7 +108,7 @@ pub struct Location {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<LogContext>,
     /// For container images: image, layer or config part, and what the history says.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageContext>,
     /// The line carries an inline allow marker.
     #[serde(skip)]
@@ -133,38 +136,6 @@ pub struct LogContext {
     pub run_id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_url: Option<String>,
-}
-
-/// Where in a container image a location is. Fields are absent when unknown.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct ImageContext {
-    /// The image as named on the command line: a tarball, an OCI layout or a reference.
-    pub image: String,
-    /// The tag the image carries (`RepoTags`, the OCI `ref.name` annotation).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tag: Option<String>,
-    /// The image manifest's digest.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub manifest: Option<String>,
-    /// `os/arch[/variant]`, from the image index.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub platform: Option<String>,
-    /// `layer`, `config:env`, `config:labels`, `config:cmd`, `config:entrypoint`,
-    /// `config:history[N]`, `config` (anywhere else in the config), or `blob` (a blob that no
-    /// selected image uses).
-    pub part: String,
-    /// The layer's digest (its config's for a config part).
-    pub digest: String,
-    /// The file's path inside the layer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    /// A later layer deletes or replaces the file (a whiteout, an opaque directory, another
-    /// file at its path): deleting it did not remove the secret from the image.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deleted_later: Option<bool>,
-    /// The Dockerfile instruction that made the layer or the history entry (`created_by`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instruction: Option<String>,
 }
 
 /// Where in a repository's history a location is.

@@ -15,7 +15,11 @@ use patrol::source::image::spec::{self, Manifest};
 fuzz_target!(|data: &[u8]| {
     for media in [None, Some(spec::OCI_INDEX), Some(spec::DOCKER_MANIFEST)] {
         if let Ok(Manifest::Index(list)) = spec::manifest(data, media) {
-            for p in [Platforms::Host, Platforms::All, Platforms::One("linux/arm64".into())] {
+            for p in [
+                Platforms::Host,
+                Platforms::All,
+                Platforms::One("linux/arm64".into()),
+            ] {
                 if let Ok(chosen) = select(&list, &p) {
                     assert!(chosen.iter().all(|c| list.contains(c)));
                 }

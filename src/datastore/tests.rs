@@ -25,6 +25,7 @@ fn finding(secret: &str, path: &str) -> Finding {
                 in_head: true,
             }),
             log: None,
+            image: None,
             inline_allow: false,
         }],
         location_count: 1,
