@@ -162,7 +162,7 @@ pub fn scan_layer(
                     // as decoding steps; archives inside the layer are.
                     let base = if kind.is_compression() { 2 } else { 1 };
                     let prefix = format!("{shown}!");
-                    let member: &archive::Member = &|path, name, reader, size, chain| {
+                    let member: &archive::Member = &|path, name, reader, _size, chain| {
                         let rest = path.strip_prefix(&prefix).unwrap_or(path);
                         let top = if chain.len() <= base {
                             lock(&changes).note(name);
@@ -170,7 +170,7 @@ pub fn scan_layer(
                         } else {
                             normalise(rest.split('!').next().unwrap_or(rest))
                         };
-                        if let Some(hits) = scanner.hits_in(path, reader, size) {
+                        if let Some(hits) = scanner.hits_in(path, reader) {
                             let hits = archive::decoded(hits, &chain[base.min(chain.len())..]);
                             let mut found = lock(&found);
                             found.extend(hits.into_iter().map(|located| LayerHit {
@@ -184,7 +184,7 @@ pub fn scan_layer(
                 }
                 // Not an archive (an attestation, an artifact): its bytes are the content.
                 None => {
-                    if let Some(hits) = scanner.hits_in(shown, &mut input, None) {
+                    if let Some(hits) = scanner.hits_in(shown, &mut input) {
                         lock(&found).extend(hits.into_iter().map(|located| LayerHit {
                             file: String::new(),
                             top: String::new(),
