@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP=1
-TARGETS=(matcher archive git_tree log_name config document image_spec)
+TARGETS=(matcher archive git_tree log_name config document image_spec chat)
 target=${1:-all}
 seconds=${2:-600}
 # Safe Rust throughout, so no ASan (twice the executions); debug assertions for overflow checks.
@@ -17,6 +17,7 @@ max_len() {
     matcher) echo 16384 ;;
     archive) echo 65536 ;;
     document) echo 65536 ;;
+    chat) echo 65536 ;;
     config) echo 8192 ;;
     image_spec) echo 16384 ;;
     git_tree) echo 4096 ;;

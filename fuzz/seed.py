@@ -193,6 +193,26 @@ def image_spec_seeds():
           b'"history":[{"created_by":"/bin/sh -c #(nop) ADD x in / "},{"created_by":"ARG T","empty_layer":true},'
           b'{"created_by":"RUN |1 T=x /bin/sh -c make # buildkit"}]}')
     write("image_spec", "reference", b"ghcr.io/owner/app:1.0")
+def chat_seeds():
+    """The first byte picks the platform (0 Slack, 1 Teams, 2 Discord, 3 Discord package,
+    4 Mattermost), as in the target."""
+    write("chat", "slack", b'\x00[\n {"type": "message", "user": "U1", "ts": "1704196800.000100", '
+          b'"thread_ts": "1704196800.000100", "text": "a \\u0041\\/b", "edited": {"ts": "1"}, '
+          b'"attachments": [{"text": "c"}], "files": [{"permalink": "https://acme.slack.com/files/x"}]},\n'
+          b' {"type": "message", "subtype": "message_changed", "message": {"ts": "2.0", "text": "d"}, '
+          b'"previous_message": {"text": "e"}}\n]\n')
+    write("chat", "teams", b'\x01{"@odata.context": "x", "value": [{"id": "1", "createdDateTime": "2021-01-01T00:00:00Z", '
+          b'"from": {"user": {"displayName": "R"}}, "body": {"content": "<p>a</p>"}, '
+          b'"replies": [{"id": "2", "replyToId": "1", "body": {"content": "b"}}]}]}')
+    write("chat", "discord", b'\x02{"guild": {"id": "1", "name": "g"}, "channel": {"id": "2", "name": "c"}, '
+          b'"messages": [{"id": "3", "timestamp": "2024-01-01T00:00:00+00:00", "timestampEdited": null, '
+          b'"content": "a", "author": {"name": "n"}, "embeds": [{"description": "b"}], '
+          b'"reference": {"messageId": "1"}}], "messageCount": 1}')
+    write("chat", "package", b'\x03[{"ID": 1, "Timestamp": "2024-01-01 00:00:00", "Contents": "a", "Attachments": ""}]')
+    write("chat", "mattermost", b'\x04{"type":"version","version":1}\n{"type":"team","team":{"name":"t","display_name":"T"}}\n'
+          b'{"type":"user","user":{"username":"u","first_name":"U"}}\n'
+          b'{"type":"post","post":{"team":"t","channel":"c","user":"u","message":"m","create_at":1,'
+          b'"replies":[{"user":"u","message":"r","create_at":2}]}}\n')
 
 
 def main():
@@ -205,6 +225,7 @@ def main():
     config_seeds(rules)
     document_seeds()
     image_spec_seeds()
+    chat_seeds()
     dictionaries(rules)
     for t in sorted(os.listdir(SEEDS)):
         print(f"seeds/{t}: {len(os.listdir(SEEDS / t))} files")

@@ -13,7 +13,9 @@ use crate::github::{Revocation, Verification};
 use crate::matcher::{Checksum, Encoding, Hit};
 use crate::rules::{Confidence, TokenKind};
 
+mod chat;
 mod image;
+pub use chat::ChatContext;
 pub use image::ImageContext;
 
 /// A secret's bytes. `Debug` redacts, so a panic or a log line cannot print it.
@@ -110,6 +112,9 @@ pub struct Location {
     /// For container images: image, layer or config part, and what the history says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageContext>,
+    /// For chat exports (Slack, Teams, Discord, Mattermost): the message the text belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<ChatContext>,
     /// The line carries an inline allow marker.
     #[serde(skip)]
     pub inline_allow: bool,
@@ -360,6 +365,7 @@ mod tests {
             git: None,
             log: None,
             image: None,
+            chat: None,
             inline_allow: false,
         }
     }

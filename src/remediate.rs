@@ -2,6 +2,8 @@
 //! steps) and roll it out where the old one was found, host-aware (GitHub Enterprise Server
 //! URLs when `--api-url` is set), and how to clean up what still holds the old one.
 
+mod chat;
+
 use std::fmt::Write as _;
 
 use crate::finding::{Finding, Location, SourceKind};
@@ -60,7 +62,12 @@ pub fn rollout_steps(finding: &Finding, host: &Host) -> String {
         .filter(|l| l.source != SourceKind::Stdin)
         .collect();
     let mut seen = std::collections::HashSet::new();
-    for l in files.iter().filter(|l| seen.insert(l.path.as_str())) {
+    // A chat export has one step per message, other files one per file.
+    let key = |l: &Location| match &l.chat {
+        Some(c) => format!("{}\0{:?}\0{:?}", l.path, c.message, c.time),
+        None => l.path.clone(),
+    };
+    for l in files.iter().filter(|l| seen.insert(key(l))) {
         let path = &l.path;
         let line = l.line;
         let step = if let Some(image) = &l.image {
@@ -72,6 +79,8 @@ pub fn rollout_steps(finding: &Finding, host: &Host) -> String {
                  (for ghcr.io: the package's settings, or gh api -X DELETE /user/packages/container/NAME/versions/ID)",
                 image.image, image.part
             )
+        } else if let Some(chat) = &l.chat {
+            chat::message_step(l, chat)
         } else if l.decoded.len() >= 2
             || path.contains("dockerconfigjson")
             || path.contains("pull-secret")
@@ -108,6 +117,15 @@ pub fn rollout_steps(finding: &Finding, host: &Host) -> String {
             )
         };
         let _ = writeln!(s, "  - {step}");
+    }
+    let mut platforms: Vec<&str> = files
+        .iter()
+        .filter_map(|l| l.chat.as_ref().map(|c| c.platform.as_str()))
+        .collect();
+    platforms.sort_unstable();
+    platforms.dedup();
+    for p in platforms {
+        let _ = writeln!(s, "  - {}", chat::platform_step(p));
     }
     let _ = writeln!(
         s,

@@ -191,5 +191,21 @@ pub fn redact_location(matcher: &Matcher, mut location: Location) -> Location {
             redact(s);
         }
     }
+    if let Some(chat) = location.chat.as_mut() {
+        for s in [
+            &mut chat.workspace,
+            &mut chat.channel,
+            &mut chat.author,
+            &mut chat.message,
+            &mut chat.thread,
+            &mut chat.field,
+            &mut chat.link,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            redact(s);
+        }
+    }
     location
 }

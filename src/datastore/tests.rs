@@ -26,6 +26,7 @@ fn finding(secret: &str, path: &str) -> Finding {
             }),
             log: None,
             image: None,
+            chat: None,
             inline_allow: false,
         }],
         location_count: 1,

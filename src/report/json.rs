@@ -82,6 +82,7 @@ struct LineOut<'a> {
     git: Option<&'a crate::finding::GitContext>,
     #[serde(skip_serializing_if = "Option::is_none")]
     image: Option<&'a crate::finding::ImageContext>,
+    chat: Option<&'a crate::finding::ChatContext>,
 }
 
 fn finding_out<'a>(f: &'a Finding, secrets: SecretDisplay) -> FindingOut<'a> {
@@ -163,6 +164,7 @@ pub fn write_finding_lines(
                 revocation: f.revocation.as_ref().map(|r| r.status()),
                 git: l.git.as_ref(),
                 image: l.image.as_ref(),
+                chat: l.chat.as_ref(),
             };
             serde_json::to_writer(&mut *out, &line)?;
             writeln!(out)?;

@@ -12,7 +12,7 @@ pub use sink::{SecretDisplay, Sink, SinkOptions, make as make_sink};
 use std::io::{self, Write};
 
 use crate::diagnostics::{Problem, Stats};
-use crate::finding::Finding;
+use crate::finding::{ChatContext, Finding};
 use crate::rules::Rule;
 use crate::suppress::Suppressed;
 
@@ -60,4 +60,28 @@ impl Report<'_> {
     fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
+}
+
+/// One line naming a chat message: `slack acme #general, by Alice, 2024-05-01T12:34:56Z, in
+/// thread 1714566896.000100, edited, field text, https://…` (the parts the export gave).
+pub fn chat_line(c: &ChatContext) -> String {
+    let mut parts = vec![c.platform.clone()];
+    let mut place = Vec::new();
+    place.extend(c.workspace.clone());
+    place.extend(c.channel.as_ref().map(|ch| format!("#{ch}")));
+    if !place.is_empty() {
+        parts[0] = format!("{} {}", c.platform, place.join(" "));
+    }
+    parts.extend(c.author.as_ref().map(|a| format!("by {a}")));
+    parts.extend(c.time.clone());
+    parts.extend(c.message.as_ref().map(|m| format!("message {m}")));
+    parts.extend(c.thread.as_ref().map(|t| format!("in thread {t}")));
+    if c.previous_version {
+        parts.push("in a previous version (edit history)".into());
+    } else if c.edited {
+        parts.push("edited".into());
+    }
+    parts.extend(c.field.as_ref().map(|f| format!("field {f}")));
+    parts.extend(c.link.clone());
+    parts.join(", ")
 }

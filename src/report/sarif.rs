@@ -111,6 +111,14 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             if let Some(image) = &l.image {
                 result["properties"]["image"] = json!(image);
             }
+            if let Some(chat) = &l.chat {
+                result["properties"]["chat"] = json!(chat);
+                result["message"]["text"] = json!(format!(
+                    "{} In a chat message: {}.",
+                    result["message"]["text"].as_str().unwrap_or_default(),
+                    crate::report::chat_line(chat)
+                ));
+            }
             if let Some(reason) = suppressed {
                 // Code scanning shows these as dismissed: in-source for inline comments.
                 let kind = if reason == crate::suppress::Reason::Inline {

@@ -69,6 +69,9 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             if let Some(image) = &l.image {
                 writeln!(out, "      {}", escape(&image_line(image)))?;
             }
+            if let Some(chat) = &l.chat {
+                writeln!(out, "      {}", escape(&super::chat_line(chat)))?;
+            }
         }
         let unlisted = f.location_count.saturating_sub(f.locations.len() as u64);
         if unlisted > 0 {

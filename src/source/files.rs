@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use crate::diagnostics::Diagnostics;
 use crate::scan::Scanner;
 use crate::source::archive::{self, Archives, Limits};
+use crate::source::chat::{self, Exports};
 use crate::source::document::{self, HeadTap};
 use crate::source::reader::{self, Origin};
 
@@ -97,20 +98,30 @@ fn walker(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkBuilder, WalkErro
 }
 
 /// Walks `roots` and scans every file with `scanner`, in parallel; archives are opened when
-/// `archives` is given.
+/// `archives` is given. Chat exports are read as messages too, with the names their side files
+/// give (read once per export, in `chats`).
 pub fn scan_paths(
     scanner: &Scanner,
     roots: &[PathBuf],
     opts: &WalkOptions,
     archives: Option<&Archives>,
 ) -> Result<(), WalkError> {
+    let chats = Exports::default();
+    let chats = &chats;
     for_each_file(
         scanner.diagnostics,
         roots,
         opts,
         |path, named| match archives {
-            Some(a) => scan_file_or_archive(scanner, a, path, named, opts),
-            None => scan_file(scanner, path, named, opts, &archive::Limits::default()),
+            Some(a) => scan_file_or_archive(scanner, a, chats, path, named, opts),
+            None => scan_file(
+                scanner,
+                chats,
+                path,
+                named,
+                opts,
+                &archive::Limits::default(),
+            ),
         },
     )
 }
@@ -212,6 +223,7 @@ pub fn shown(path: &Path) -> String {
 fn scan_file_or_archive(
     scanner: &Scanner,
     archives: &Archives,
+    chats: &Exports,
     path: &Path,
     named: bool,
     opts: &WalkOptions,
@@ -229,17 +241,22 @@ fn scan_file_or_archive(
     let limits = archives.limits();
     let Some(kind) = archive::recognise(&head, &name) else {
         let rest = Cursor::new(head).chain(file);
-        return scan_opened(scanner, path, &name, rest, len, &limits);
+        return scan_opened(scanner, chats, path, &name, rest, len, &limits);
     };
     let member: &archive::Member = &|member_path, member, reader, _size, chain| {
-        let origin = &Origin::File;
-        document::scan_member(scanner, &limits, origin, member_path, member, reader, chain);
+        chat::scan_member(scanner, chats, &limits, member_path, member, reader, chain);
     };
     match len {
-        Some(_) => match file.rewind() {
-            Ok(()) => archives.scan_opened(file, &name, kind, member),
-            Err(e) => diag.problem(name, format!("read error: {e}")),
-        },
+        Some(_) => {
+            // A Slack export's users and channels name the messages before them in the zip.
+            if kind == archive::Kind::Zip {
+                chats.preload_zip(&file, &name);
+            }
+            match file.rewind() {
+                Ok(()) => archives.scan_opened(file, &name, kind, member),
+                Err(e) => diag.problem(name, format!("read error: {e}")),
+            }
+        }
         None => archives.scan_read(&mut Cursor::new(head).chain(file), &name, kind, member),
     }
 }
@@ -267,16 +284,25 @@ fn open_to_scan(
 }
 
 /// Scans a file raw and, when it is a document (PDF, email), decoded as well.
-fn scan_file(scanner: &Scanner, path: &Path, named: bool, opts: &WalkOptions, limits: &Limits) {
+fn scan_file(
+    scanner: &Scanner,
+    chats: &Exports,
+    path: &Path,
+    named: bool,
+    opts: &WalkOptions,
+    limits: &Limits,
+) {
     let shown = shown(path);
     if let Some((file, len)) = open_to_scan(scanner, path, &shown, named, opts) {
-        scan_opened(scanner, path, &shown, file, len, limits);
+        scan_opened(scanner, chats, path, &shown, file, len, limits);
     }
 }
 
-/// Scans an opened file (`len`: its length when it is a regular file).
+/// Scans an opened file (`len`: its length when it is a regular file); a regular file that is
+/// a chat export is read as messages as well.
 fn scan_opened(
     scanner: &Scanner,
+    chats: &Exports,
     path: &Path,
     shown: &str,
     file: impl Read,
@@ -287,6 +313,12 @@ fn scan_opened(
     let hits = match len {
         Some(_) => {
             let hits = scanner.hits_in(shown, head.reading(file));
+            let hits = match (hits, chat::recognise(shown, head.bytes())) {
+                (Some(raw), Some(platform)) => {
+                    return chat::scan_file(scanner, chats, path, shown, platform, raw);
+                }
+                (hits, _) => hits,
+            };
             let raw = hits.as_deref();
             document::scan_document_file(scanner, limits, path, shown, head.bytes(), raw);
             hits

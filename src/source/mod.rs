@@ -13,6 +13,7 @@
 pub mod archive;
 pub mod arriving;
 pub mod binary;
+pub mod chat;
 pub mod document;
 pub mod files;
 pub mod git;

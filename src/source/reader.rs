@@ -5,7 +5,7 @@
 
 use std::io::{self, Read};
 
-use crate::finding::{GitContext, ImageContext, Location, LogContext, SourceKind};
+use crate::finding::{ChatContext, GitContext, ImageContext, Location, LogContext, SourceKind};
 use crate::matcher::{Hit, Matcher};
 
 /// Default bytes per chunk: most files are one chunk, and a chunk of a large one stays in the
@@ -43,12 +43,14 @@ pub enum Origin<'a> {
     Log(&'a LogContext),
     /// A container image: a layer's file or a part of its config.
     Image(&'a ImageContext),
+    /// A message in a chat export (a file, or an archive member).
+    Chat(&'a ChatContext),
 }
 
 impl Origin<'_> {
     pub fn kind(&self) -> SourceKind {
         match self {
-            Origin::File => SourceKind::File,
+            Origin::File | Origin::Chat(_) => SourceKind::File,
             Origin::Stdin => SourceKind::Stdin,
             Origin::Staged => SourceKind::Staged,
             Origin::Git(_) => SourceKind::Git,
@@ -82,6 +84,10 @@ impl Located {
             },
             image: match origin {
                 Origin::Image(i) => Some((*i).clone()),
+                _ => None,
+            },
+            chat: match origin {
+                Origin::Chat(c) => Some((*c).clone()),
                 _ => None,
             },
             inline_allow: self.inline_allow,
