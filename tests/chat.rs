@@ -622,3 +622,37 @@ fn a_broken_export_is_a_problem_and_keeps_every_raw_finding() {
     );
     patrol().arg("scan").arg(&clean).assert().code(5);
 }
+
+#[test]
+fn incident_given_an_export_locates_the_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (files, t) = slack_export();
+    for (name, data) in &files {
+        write(dir.path(), &format!("acme/{name}"), data);
+    }
+    let out = patrol()
+        .args(["incident", "--dry-run", "-f", "json"])
+        .args(["--api-url", "http://127.0.0.1:9"])
+        .arg(dir.path().join("acme/general/2024-01-02.json"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for secret in [&t.top, &t.reply, &t.attachment, &t.escaped, &t.previous] {
+        assert!(!all.contains(secret.as_str()), "{all}");
+    }
+    let report: Value = serde_json::from_str(&stdout).expect("a JSON report");
+    let chats: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["locations"].as_array().unwrap())
+        .map(|l| &l["chat"])
+        .collect();
+    assert_eq!(chats.len(), 6, "{report}");
+    assert!(
+        chats
+            .iter()
+            .all(|c| c["channel"] == "general" && c["workspace"] == "acme-eng")
+    );
+}

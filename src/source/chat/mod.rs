@@ -87,7 +87,11 @@ pub fn recognise(name: &str, head: &[u8]) -> Option<Platform> {
     match first {
         b'{' if version_first => Some(Platform::Mattermost),
         b'{' if has(r#""guild":{"#) && has(r#""channel":{"#) => Some(Platform::Discord),
-        b'{' | b'[' if has(r#""createdDateTime":"#) && has(r#""body":{"#) => Some(Platform::Teams),
+        b'{' | b'['
+            if has(r#""createdDateTime":"#) && (has(r#""body":{"#) || has(r#""messageType":"#)) =>
+        {
+            Some(Platform::Teams)
+        }
         b'{' if has(r#""@odata.context":"#) && has("messages") => Some(Platform::Teams),
         b'[' if has(r#""ID":"#) && has(r#""Timestamp":"#) => Some(Platform::DiscordPackage),
         b'{' | b'[' if has(r#""type":"message""#) && (has(r#""ts":"#) || has(r#""text":"#)) => {
@@ -244,6 +248,13 @@ mod tests {
         assert_eq!(
             recognise("e", br#"[{"ID": 1, "Timestamp": "2020-01-01 00:00:00"}]"#),
             Some(Platform::DiscordPackage)
+        );
+        assert_eq!(
+            recognise(
+                "e",
+                br#"[{"id":"1","messageType":"message","createdDateTime":"x""#
+            ),
+            Some(Platform::Teams)
         );
         assert_eq!(recognise("package.json", br#"{"name":"x"}"#), None);
         assert_eq!(recognise("e", b""), None);
