@@ -40,6 +40,29 @@ pub struct Stats {
     /// Facts about the run worth knowing (a shallow clone, submodules not entered, …).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// `patrol github`: what happened to the repositories.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repositories: Option<RepositoryStats>,
+}
+
+/// `patrol github`'s counts (the json summary's `repositories`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RepositoryStats {
+    /// Repositories (and wikis, gists) selected after filters and sharding.
+    pub selected: u64,
+    /// Fetched (cloned or updated) from the network.
+    pub fetched: u64,
+    /// Scanned, wholly or incrementally.
+    pub scanned: u64,
+    /// Left alone: nothing moved since the last complete scan.
+    pub skipped: u64,
+    /// Could not be listed, fetched or scanned completely (see `errors`).
+    pub failed: u64,
+    /// Bytes received by fetches.
+    pub bytes_fetched: u64,
+    /// Listing pages asked for, and of those answered `304 Not Modified`.
+    pub listing_pages: u64,
+    pub listing_not_modified: u64,
 }
 
 pub struct Diagnostics {
@@ -116,6 +139,11 @@ impl Diagnostics {
         if let Ok(mut v) = self.problems.lock() {
             v.push(p);
         }
+    }
+
+    /// How many problems were reported so far.
+    pub fn problem_count(&self) -> usize {
+        self.problems.lock().map_or(0, |v| v.len())
     }
 
     /// A fact about the run (not a problem): printed once and kept for the summary.
@@ -209,6 +237,7 @@ impl Diagnostics {
             suppressed: 0,
             baseline: 0,
             notes: self.notes.into_inner().unwrap_or_else(|e| e.into_inner()),
+            repositories: None,
         };
         (stats, problems)
     }

@@ -16,6 +16,9 @@ pub struct Scanner<'a> {
     /// What becomes of inputs that look binary: skipped, or scanned with another matcher.
     pub on_binary: OnBinary<'a>,
     collector: Mutex<Collector>,
+    max_locations: usize,
+    /// Set on every location recorded: the repository being read, when a run reads many.
+    repository: Option<String>,
     /// Told of every location as it is recorded (as a one-location finding), for streaming.
     live: Option<&'a (dyn Fn(&Finding) + Sync)>,
 }
@@ -33,7 +36,33 @@ impl<'a> Scanner<'a> {
             chunking: Chunking::new(matcher, chunk_size),
             on_binary,
             collector: Mutex::new(Collector::default()),
+            max_locations: crate::finding::DEFAULT_MAX_LOCATIONS,
+            repository: None,
             live: None,
+        }
+    }
+
+    /// A scanner for one repository of a run that reads many: the same matcher, diagnostics
+    /// and streaming, its own findings (handed back with [`Scanner::absorb`] once the
+    /// repository's are recorded), every location marked with `repository`.
+    pub fn for_repository(&self, repository: &str) -> Scanner<'a> {
+        Scanner {
+            matcher: self.matcher,
+            diagnostics: self.diagnostics,
+            chunking: self.chunking,
+            on_binary: self.on_binary,
+            collector: Mutex::new(Collector::new(self.max_locations)),
+            max_locations: self.max_locations,
+            repository: Some(repository.to_string()),
+            live: self.live,
+        }
+    }
+
+    /// Adds findings gathered by another scanner (one repository's) to this one's.
+    pub fn absorb(&self, findings: Vec<Finding>) {
+        let mut c = self.collector.lock().unwrap_or_else(|e| e.into_inner());
+        for f in findings {
+            c.merge(f);
         }
     }
 
@@ -50,6 +79,7 @@ impl<'a> Scanner<'a> {
     pub fn with_max_locations(self, n: usize) -> Self {
         Scanner {
             collector: Mutex::new(Collector::new(n)),
+            max_locations: n,
             ..self
         }
     }
@@ -95,8 +125,11 @@ impl<'a> Scanner<'a> {
     /// Records a hit at `location`. Every string in the location that came from scanned
     /// content (path, member, commit summary and author, log job and step) is redacted here,
     /// the one place, so no report can print a secret that hides in them.
-    pub fn record(&self, hit: Hit, location: Location) {
+    pub fn record(&self, hit: Hit, mut location: Location) {
         self.diagnostics.found();
+        if location.repository.is_none() {
+            location.repository.clone_from(&self.repository);
+        }
         let location = redact_location(self.matcher, location);
         if let Some(live) = self.live {
             let secret = crate::finding::Secret::new(hit.secret.clone());

@@ -65,6 +65,7 @@ pub fn run(args: LogsArgs) -> Result<i32> {
             since: args.since.clone(),
             branch: args.branch.clone(),
             workflow: args.workflow.clone(),
+            newer_than: None,
         },
         archives: plan.archive_limits,
     });

@@ -351,5 +351,19 @@ impl Datastore {
     }
 }
 
+/// Listing pages' ETags kept in the datastore. A datastore that cannot be read or written
+/// only costs the saving: the page is fetched whole.
+impl crate::github::repos::ListingCache for std::sync::Mutex<Datastore> {
+    fn get(&self, url: &str) -> Option<(String, Vec<u8>)> {
+        let store = self.lock().unwrap_or_else(|e| e.into_inner());
+        store.listing(url).ok().flatten()
+    }
+
+    fn put(&self, url: &str, etag: &str, body: &[u8]) {
+        let store = self.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = store.save_listing(url, etag, body);
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,8 @@ pub struct RunFilter {
     pub branch: Option<String>,
     /// Only runs of this workflow file.
     pub workflow: Option<String>,
+    /// Only runs with a larger id (newer) than this one: runs already scanned are left out.
+    pub newer_than: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -138,9 +140,17 @@ pub fn list_runs(
             .cloned()
             .unwrap_or_default();
         let n = runs.len();
-        out.extend(runs.iter().filter_map(run_of));
+        let listed = runs.iter().filter_map(run_of);
+        let before = out.len();
+        out.extend(listed.filter(|r| filter.newer_than.is_none_or(|id| r.id > id)));
+        // Most recent first: a page with an already-scanned run ends the new ones.
+        let reached_old = out.len() - before < n && filter.newer_than.is_some();
         let has_next = r.header("link").is_some_and(|l| l.contains("rel=\"next\""));
-        if filter.last.is_some_and(|last| out.len() >= last) || n < 100 && !has_next || n == 0 {
+        if filter.last.is_some_and(|last| out.len() >= last)
+            || n < 100 && !has_next
+            || n == 0
+            || reached_old
+        {
             break;
         }
     }

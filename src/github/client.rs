@@ -114,6 +114,8 @@ pub struct Client {
     base: String,
     host: String,
     pub(super) config: ClientConfig,
+    /// The rate limit every request through this client shares.
+    budget: super::budget::Budget,
 }
 
 impl Client {
@@ -144,6 +146,7 @@ impl Client {
             http,
             base: config.api_url.trim_end_matches('/').to_string(),
             host,
+            budget: super::budget::Budget::new(config.max_wait),
             config,
         })
     }
@@ -155,6 +158,18 @@ impl Client {
 
     pub fn get(&self, path: &str, auth: Option<&Secret>) -> Result<Response, ApiError> {
         self.send(Method::GET, path, auth, None)
+    }
+
+    /// A conditional GET: with `etag`, GitHub answers `304` (no body, no rate limit) when
+    /// nothing changed.
+    pub fn get_if_none_match(
+        &self,
+        path: &str,
+        auth: Option<&Secret>,
+        etag: Option<&str>,
+    ) -> Result<Response, ApiError> {
+        let url = format!("{}{path}", self.base);
+        self.send_with(Method::GET, &url, auth, None, etag)
     }
 
     pub fn post_json(
@@ -178,7 +193,7 @@ impl Client {
         url: reqwest::Url,
         auth: Option<&Secret>,
     ) -> Result<Response, ApiError> {
-        self.send_to(method, url.as_str(), auth, None)
+        self.send_with(method, url.as_str(), auth, None, None)
     }
 
     /// The absolute URL of an API path.
@@ -222,19 +237,25 @@ impl Client {
         auth: Option<&Secret>,
         body: Option<&serde_json::Value>,
     ) -> Result<Response, ApiError> {
-        self.send_to(method, &format!("{}{path}", self.base), auth, body)
+        self.send_with(method, &format!("{}{path}", self.base), auth, body, None)
     }
 
-    fn send_to(
+    fn send_with(
         &self,
         method: Method,
         url: &str,
         auth: Option<&Secret>,
         body: Option<&serde_json::Value>,
+        if_none_match: Option<&str>,
     ) -> Result<Response, ApiError> {
         let mut attempt = 0u32;
         loop {
-            let result = self.build(&method, url, auth, body).send();
+            self.budget.wait()?;
+            let mut request = self.build(&method, url, auth, body);
+            if let Some(etag) = if_none_match {
+                request = request.header("if-none-match", etag);
+            }
+            let result = request.send();
             let wait = match result {
                 Err(e) => {
                     if attempt >= self.config.retries {
@@ -263,6 +284,7 @@ impl Client {
                         headers,
                         body,
                     };
+                    self.budget.observe(&r);
                     match self.retry_wait(&r, attempt)? {
                         Some(w) if attempt < self.config.retries => w,
                         _ => return Ok(r),
@@ -349,34 +371,4 @@ pub fn web_host(api_url: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_must_be_https_unless_loopback() {
-        assert!(check_url("https://api.github.com").is_ok());
-        assert!(check_url("https://ghes.example.com/api/v3").is_ok());
-        assert!(check_url("http://127.0.0.1:8080").is_ok());
-        assert!(check_url("http://localhost:1234/api/v3").is_ok());
-        assert!(check_url("http://[::1]:99").is_ok());
-        assert!(matches!(
-            check_url("http://api.github.com"),
-            Err(ApiError::Insecure(_))
-        ));
-        assert!(matches!(
-            check_url("http://10.0.0.1"),
-            Err(ApiError::Insecure(_))
-        ));
-        assert!(matches!(check_url("ftp://x"), Err(ApiError::BadUrl(_))));
-    }
-
-    #[test]
-    fn web_hosts() {
-        assert_eq!(web_host("https://api.github.com"), "github.com");
-        assert_eq!(
-            web_host("https://ghes.corp.example/api/v3"),
-            "ghes.corp.example"
-        );
-        assert_eq!(web_host("https://api.acme.ghe.com"), "acme.ghe.com");
-    }
-}
+mod tests;

@@ -2,12 +2,18 @@
 //! as `--verify` or `--revoke`, or a command such as `patrol revoke`). `client` owns HTTP,
 //! retries and rate limits; `verify` asks whether a token is live; `revoke` revokes;
 //! `download` streams large bodies to temporary files; `actions` lists, downloads and deletes
-//! Actions run logs.
+//! Actions run logs; `repos` lists repositories (ETags), `mirror` keeps bare mirrors fetched
+//! with the token given through git's credential callback, `budget` is the rate limit shared
+//! by every worker of a client; `transport` speaks git's smart HTTP over rustls for `https`.
 
 pub mod actions;
+pub mod budget;
 pub mod client;
 pub mod download;
+pub mod mirror;
+pub mod repos;
 pub mod revoke;
+pub mod transport;
 pub mod verify;
 
 pub use client::{ApiError, Client, ClientConfig};

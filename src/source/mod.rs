@@ -19,6 +19,7 @@ pub mod files;
 pub mod git;
 pub mod image;
 pub mod logs;
+pub mod org;
 pub mod reader;
 pub mod staged;
 pub mod stdin;

@@ -6,6 +6,7 @@
 //! - [`refs`]: which commits the scan starts from;
 //! - [`commits`]: commits read from the object database, and the order attribution needs;
 //! - [`walk`]: the commits, trees and blobs reachable from them, or what a range introduced;
+//! - [`incremental`]: only what commits not reachable from already-scanned tips introduced;
 //! - [`objects`]: reading objects in parallel in pack order ([`packidx`]) and scanning blobs;
 //! - [`content`]: what a blob holds — archives, compressed files and documents opened as
 //!   `patrol scan` opens files;
@@ -17,6 +18,7 @@ mod attribution;
 mod commits;
 pub mod config;
 mod content;
+mod incremental;
 mod objects;
 mod packidx;
 mod refs;
@@ -46,6 +48,9 @@ pub struct GitOptions {
     pub no_archives: bool,
     /// The limits archives committed to history are opened within.
     pub archive_limits: Limits,
+    /// Commits whose history was already scanned: only what the commits they do not reach
+    /// introduced is read (`patrol github`'s incremental runs).
+    pub scanned_tips: Vec<Oid>,
 }
 
 impl GitOptions {
@@ -115,6 +120,8 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &GitOptions) -> Result
     let content = content::BlobContent::new(scanner, opts.archive_limits, !opts.no_archives);
     let scan = if let Some(range) = opts.range() {
         walk::scan_range(scanner, &content, &repo, &git_dir, &range)?
+    } else if !opts.scanned_tips.is_empty() {
+        incremental::scan_new(scanner, &content, &repo, &git_dir, opts)?
     } else if opts.all_objects {
         objects::scan_all_objects(scanner, &content, &repo, &git_dir)?
     } else {

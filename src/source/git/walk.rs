@@ -177,10 +177,24 @@ pub(super) fn scan_range(
     range: &str,
 ) -> Result<BlobScan, GitError> {
     let odb = repo.odb()?;
-    let shallow = shallow_boundary(repo);
     let mut unreadable = HashSet::new();
     let commits = range_commits(scanner, repo, &odb, range, &mut unreadable)?;
     note_config_changes(scanner, repo, range);
+    scan_introduced(scanner, content, repo, git_dir, commits, unreadable)
+}
+
+/// What each of `commits` (parents before children) introduced against its first parent:
+/// its message and the blobs its tree adds, each scanned once.
+pub(super) fn scan_introduced(
+    scanner: &Scanner,
+    content: &BlobContent,
+    repo: &Repository,
+    git_dir: &Path,
+    commits: Vec<Oid>,
+    mut unreadable: HashSet<Oid>,
+) -> Result<BlobScan, GitError> {
+    let odb = repo.odb()?;
+    let shallow = shallow_boundary(repo);
     let mut introduced_by: HashMap<(Oid, String), Oid> = HashMap::new();
     let mut blobs = HashSet::new();
     let mut gitlinks = 0usize;

@@ -1,0 +1,893 @@
+//! `patrol github` against a stand-in for GitHub's API on 127.0.0.1: organisation listings with
+//! pagination and ETags, rate-limit headers, a renamed (301) and a deleted (404) repository,
+//! Actions run listings and log archives, and clone URLs of bare repositories built here
+//! (`file://`, or loopback HTTP from `git http-backend` demanding the token with Basic auth).
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+
+use common::{mint, patrol};
+
+// ---------------------------------------------------------------- git repositories
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Ada")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A repository `name` under `root`: a work tree `root/work/NAME` and its bare copy
+/// `root/bare/NAME.git` (what is cloned).
+struct Repo {
+    work: PathBuf,
+    bare: PathBuf,
+}
+
+impl Repo {
+    fn new(root: &Path, name: &str, files: &[(&str, String)]) -> Repo {
+        let work = root.join("work").join(name);
+        std::fs::create_dir_all(&work).unwrap();
+        git(&work, &["init", "-q"]);
+        let repo = Repo {
+            work,
+            bare: root.join("bare").join(format!("{name}.git")),
+        };
+        repo.commit(files, "first");
+        std::fs::create_dir_all(repo.bare.parent().unwrap()).unwrap();
+        git(
+            root,
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                repo.work.to_str().unwrap(),
+                repo.bare.to_str().unwrap(),
+            ],
+        );
+        repo
+    }
+
+    fn commit(&self, files: &[(&str, String)], message: &str) {
+        for (path, text) in files {
+            common::write(&self.work, path, text);
+        }
+        git(&self.work, &["add", "-A"]);
+        git(&self.work, &["commit", "-q", "-m", message]);
+    }
+
+    /// Commits and pushes to the bare copy.
+    fn push(&self, files: &[(&str, String)]) {
+        self.commit(files, "more");
+        git(
+            &self.work,
+            &["push", "-q", self.bare.to_str().unwrap(), "main"],
+        );
+    }
+
+    fn file_url(&self) -> String {
+        format!("file://{}", self.bare.display())
+    }
+}
+
+/// Secrets committed to a repository, with filler files so a full scan reads several blobs.
+fn files_with(secret: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (".env", format!("GITHUB_TOKEN={secret}\n")),
+        ("README.md", "# app\n".into()),
+        ("src/main.rs", "fn main() {}\n".into()),
+        ("src/lib.rs", "pub fn f() {}\n".into()),
+    ]
+}
+
+// ---------------------------------------------------------------- a tiny HTTP server
+
+struct Request {
+    method: String,
+    /// Path and query.
+    target: String,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(status: u16, body: String) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into_bytes(),
+        }
+    }
+}
+
+type Handler = Arc<dyn Fn(&Request) -> Reply + Send + Sync>;
+
+fn read_request(stream: &mut TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let target = parts.next()?.to_string();
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    let mut body = Vec::new();
+    if let Some(n) = headers
+        .get("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        body.resize(n, 0);
+        reader.read_exact(&mut body).ok()?;
+    } else if headers
+        .get("transfer-encoding")
+        .is_some_and(|v| v.contains("chunked"))
+    {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size).ok()?;
+            let n = usize::from_str_radix(size.trim(), 16).ok()?;
+            let mut chunk = vec![0; n + 2];
+            reader.read_exact(&mut chunk).ok()?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    }
+    Some(Request {
+        method,
+        target,
+        headers,
+        body,
+    })
+}
+
+/// Serves `handler` on 127.0.0.1 (one thread per connection, one request per connection).
+fn serve(handler: Handler) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let handler = handler.clone();
+            std::thread::spawn(move || {
+                let Some(req) = read_request(&mut stream) else {
+                    return;
+                };
+                let reply = handler(&req);
+                let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
+                for (k, v) in &reply.headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                head.push_str(&format!(
+                    "content-length: {}\r\nconnection: close\r\n\r\n",
+                    reply.body.len()
+                ));
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&reply.body);
+            });
+        }
+    });
+    url
+}
+
+// ---------------------------------------------------------------- the stand-in API
+
+/// A canned answer: status, JSON body, extra headers.
+type Canned = (u16, String, Vec<(String, String)>);
+/// A request seen: target, If-None-Match, status answered.
+type Seen = (String, Option<String>, u16);
+
+/// What the stand-in answers: JSON bodies by path (query included), with an ETag each.
+#[derive(Default)]
+struct Routes {
+    replies: HashMap<String, Canned>,
+    /// Raw bodies (log archives).
+    files: HashMap<String, Vec<u8>>,
+    /// Requests to these paths wait until the test sends on the channel.
+    hold: HashMap<String, Arc<Mutex<Receiver<()>>>>,
+}
+
+struct Api {
+    url: String,
+    routes: Arc<Mutex<Routes>>,
+    log: Arc<Mutex<Vec<Seen>>>,
+    /// Told of each request's target as it arrives.
+    arrived: Arc<Mutex<Option<Sender<String>>>>,
+}
+
+fn etag_of(body: &str) -> String {
+    let h = body.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    });
+    format!("\"{h:x}\"")
+}
+
+impl Api {
+    fn start() -> Api {
+        let routes = Arc::new(Mutex::new(Routes::default()));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let arrived: Arc<Mutex<Option<Sender<String>>>> = Arc::new(Mutex::new(None));
+        let (r, l, a) = (routes.clone(), log.clone(), arrived.clone());
+        let url = serve(Arc::new(move |req: &Request| {
+            if let Some(tx) = a.lock().unwrap().as_ref() {
+                let _ = tx.send(req.target.clone());
+            }
+            let held = r.lock().unwrap().hold.get(&req.target).cloned();
+            if let Some(wait) = held {
+                let _ = wait.lock().unwrap().recv();
+            }
+            let routes = r.lock().unwrap();
+            let inm = req.headers.get("if-none-match").cloned();
+            let mut reply = if let Some(bytes) = routes.files.get(&req.target) {
+                Reply {
+                    status: 200,
+                    headers: Vec::new(),
+                    body: bytes.clone(),
+                }
+            } else if let Some((status, body, extra)) = routes.replies.get(&req.target) {
+                let etag = etag_of(body);
+                let mut reply = if *status == 200 && inm.as_deref() == Some(etag.as_str()) {
+                    Reply::json(304, String::new())
+                } else {
+                    Reply::json(*status, body.clone())
+                };
+                reply.headers.push(("etag".into(), etag));
+                reply.headers.extend(extra.iter().cloned());
+                reply
+            } else {
+                Reply::json(404, r#"{"message":"Not Found"}"#.into())
+            };
+            if !reply
+                .headers
+                .iter()
+                .any(|(k, _)| k == "x-ratelimit-remaining")
+            {
+                reply
+                    .headers
+                    .push(("x-ratelimit-remaining".into(), "4999".into()));
+                reply
+                    .headers
+                    .push(("x-ratelimit-limit".into(), "5000".into()));
+            }
+            l.lock()
+                .unwrap()
+                .push((req.target.clone(), inm, reply.status));
+            reply
+        }));
+        Api {
+            url,
+            routes,
+            log,
+            arrived,
+        }
+    }
+
+    fn reply(&self, target: &str, status: u16, body: String) {
+        self.reply_with(target, status, body, Vec::new());
+    }
+
+    fn reply_with(&self, target: &str, status: u16, body: String, headers: Vec<(String, String)>) {
+        self.routes
+            .lock()
+            .unwrap()
+            .replies
+            .insert(target.to_string(), (status, body, headers));
+    }
+
+    fn requests(&self) -> Vec<Seen> {
+        std::mem::take(&mut *self.log.lock().unwrap())
+    }
+}
+
+fn repo_json(name: &str, url: &str, pushed_at: &str, fork: bool, archived: bool) -> String {
+    serde_json::json!({
+        "full_name": name, "clone_url": url, "default_branch": "main", "fork": fork,
+        "archived": archived, "disabled": false, "has_wiki": false, "pushed_at": pushed_at,
+    })
+    .to_string()
+}
+
+const PAGE1: &str = "/orgs/acme/repos?type=all&per_page=100&page=1";
+const PAGE2: &str = "/orgs/acme/repos?type=all&per_page=100&page=2";
+
+fn run_github(api: &Api, dir: &Path, token: &str, extra: &[&str]) -> (serde_json::Value, i32) {
+    let out = patrol()
+        .args(["github", "--api-url", &api.url, "--api-retries", "0"])
+        .arg("--cache-dir")
+        .arg(dir.join("cache"))
+        .arg("--datastore")
+        .arg(dir.join("state.db"))
+        .args(extra)
+        .args(["-f", "json", "--show-secrets"])
+        .env("GH_TOKEN", token)
+        .env_remove("GITHUB_TOKEN")
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (v, code)
+}
+
+fn secrets(report: &serde_json::Value) -> Vec<String> {
+    let mut s = common::secrets(report);
+    s.sort();
+    s
+}
+
+fn repos_of(report: &serde_json::Value, secret: &str) -> Vec<String> {
+    common::finding(report, secret)["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["repository"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn an_organisation_is_scanned_then_skipped_then_only_the_new_commit_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s_app, s_lib, s_new) = (mint("ghp"), mint("ghp"), mint("ghp"));
+    let (s_fork, s_archived) = (mint("ghp"), mint("ghp"));
+    let app = Repo::new(dir.path(), "app", &files_with(&s_app));
+    let lib = Repo::new(dir.path(), "lib", &files_with(&s_lib));
+    let fork = Repo::new(dir.path(), "fork", &files_with(&s_fork));
+    let old = Repo::new(dir.path(), "old", &files_with(&s_archived));
+    let api = Api::start();
+    let page1 = |lib_pushed: &str| {
+        format!(
+            "[{},{}]",
+            repo_json(
+                "acme/app",
+                &app.file_url(),
+                "2026-01-01T00:00:00Z",
+                false,
+                false
+            ),
+            repo_json("acme/lib", &lib.file_url(), lib_pushed, false, false)
+        )
+    };
+    let next = vec![(
+        "link".to_string(),
+        format!("<{}{PAGE2}>; rel=\"next\"", api.url),
+    )];
+    api.reply_with(PAGE1, 200, page1("2026-01-01T00:00:00Z"), next.clone());
+    api.reply(
+        PAGE2,
+        200,
+        format!(
+            "[{},{}]",
+            repo_json(
+                "acme/fork",
+                &fork.file_url(),
+                "2026-01-01T00:00:00Z",
+                true,
+                false
+            ),
+            repo_json(
+                "acme/old",
+                &old.file_url(),
+                "2026-01-01T00:00:00Z",
+                false,
+                true
+            )
+        ),
+    );
+    api.reply(
+        "/repos/acme/renamed",
+        301,
+        format!(
+            r#"{{"message":"Moved Permanently","url":"{}/repositories/42"}}"#,
+            api.url
+        ),
+    );
+    let args = [
+        "--org",
+        "acme",
+        "--repo",
+        "acme/renamed",
+        "--repo",
+        "acme/deleted",
+    ];
+
+    // First run: both repositories cloned and read; the fork and the archived one left out;
+    // the renamed and the deleted one are errors naming them, and the run went on.
+    let (r1, code) = run_github(&api, dir.path(), "tok", &args);
+    assert_eq!(code, 1, "{r1}");
+    assert_eq!(secrets(&r1), {
+        let mut v = vec![s_app.clone(), s_lib.clone()];
+        v.sort();
+        v
+    });
+    assert_eq!(repos_of(&r1, &s_app), ["acme/app"]);
+    assert_eq!(repos_of(&r1, &s_lib), ["acme/lib"]);
+    let errors = r1["errors"].to_string();
+    assert!(
+        errors.contains("acme/renamed") && errors.contains("moved"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("acme/deleted") && errors.contains("not found"),
+        "{errors}"
+    );
+    let stats = &r1["summary"]["repositories"];
+    assert_eq!(stats["selected"], 2);
+    assert_eq!(stats["fetched"], 2);
+    assert_eq!(stats["scanned"], 2);
+    let first_files = r1["summary"]["files"].as_u64().unwrap();
+    assert!(first_files >= 8, "{}", r1["summary"]);
+    let listed = api.requests();
+    assert!(
+        listed.iter().any(|(t, _, _)| t == PAGE2),
+        "pagination followed"
+    );
+
+    // Nothing changed: listings answered 304 thanks to their ETags, nothing fetched, no blob
+    // read, and the findings still reported from the datastore.
+    let (r2, code) = run_github(&api, dir.path(), "tok", &args[..2]);
+    assert_eq!(code, 1, "{r2}");
+    assert_eq!(secrets(&r2).len(), 2);
+    let stats = &r2["summary"]["repositories"];
+    assert_eq!(stats["fetched"], 0, "{stats}");
+    assert_eq!(stats["skipped"], 2, "{stats}");
+    assert_eq!(r2["summary"]["files"], 0);
+    assert_eq!(r2["summary"]["bytes"], 0);
+    let listed = api.requests();
+    assert!(
+        listed
+            .iter()
+            .filter(|(t, _, _)| t.starts_with("/orgs/"))
+            .all(|(_, inm, status)| inm.is_some() && *status == 304),
+        "{listed:?}"
+    );
+    assert_eq!(stats["listing_not_modified"], 2);
+
+    // One new commit in one repository: only it is fetched, and only its new blob is read.
+    lib.push(&[("deploy.sh", format!("export GH_TOKEN={s_new}\n"))]);
+    api.reply_with(PAGE1, 200, page1("2026-02-01T00:00:00Z"), next);
+    let (r3, code) = run_github(&api, dir.path(), "tok", &args[..2]);
+    assert_eq!(code, 1, "{r3}");
+    assert_eq!(secrets(&r3).len(), 3);
+    assert_eq!(repos_of(&r3, &s_new), ["acme/lib"]);
+    let stats = &r3["summary"]["repositories"];
+    assert_eq!(
+        (stats["fetched"].as_u64(), stats["scanned"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(stats["skipped"], 1);
+    // The new blob (and the commit's message), not the repository's history again.
+    assert!(
+        r3["summary"]["files"].as_u64().unwrap() <= 2,
+        "{}",
+        r3["summary"]
+    );
+
+    // --new: only what this run saw first (nothing, now).
+    let (r4, code) = run_github(&api, dir.path(), "tok", &["--org", "acme", "--new"]);
+    assert_eq!((code, secrets(&r4).len()), (0, 0), "{r4}");
+
+    // The datastore reports what it holds, without the secrets (never stored).
+    let out = patrol()
+        .args(["report", "--datastore"])
+        .arg(dir.path().join("state.db"))
+        .args(["-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stored: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stored["findings"].as_array().unwrap().len(), 3);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for s in [&s_app, &s_lib, &s_new] {
+        assert!(!text.contains(s.as_str()));
+    }
+    let sarif = patrol()
+        .args(["report", "-f", "sarif", "--datastore"])
+        .arg(dir.path().join("state.db"))
+        .output()
+        .unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 3);
+}
+
+// ---------------------------------------------------------------- git over HTTP with Basic auth
+
+/// Serves the bare repositories under `root` with `git http-backend` (CGI), demanding
+/// `token` as the Basic-auth password. Returns the URL and the Authorization headers seen.
+fn git_http(root: PathBuf, token: String) -> (String, Arc<Mutex<Vec<Option<String>>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let url = serve(Arc::new(move |req: &Request| {
+        let auth = req.headers.get("authorization").cloned();
+        s.lock().unwrap().push(auth.clone());
+        let ok = auth
+            .as_deref()
+            .and_then(|a| a.strip_prefix("Basic "))
+            .and_then(|b| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.decode(b).ok()
+            })
+            .and_then(|d| String::from_utf8(d).ok())
+            .is_some_and(|cred| cred.split_once(':').is_some_and(|(_, pw)| pw == token));
+        if !ok {
+            return Reply {
+                status: 401,
+                headers: vec![("www-authenticate".into(), "Basic realm=\"git\"".into())],
+                body: Vec::new(),
+            };
+        }
+        let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+        let mut child = std::process::Command::new("git")
+            .arg("http-backend")
+            .env("GIT_PROJECT_ROOT", &root)
+            .env("GIT_HTTP_EXPORT_ALL", "1")
+            .env("REQUEST_METHOD", &req.method)
+            .env("PATH_INFO", path)
+            .env("QUERY_STRING", query)
+            .env(
+                "CONTENT_TYPE",
+                req.headers.get("content-type").cloned().unwrap_or_default(),
+            )
+            .env("CONTENT_LENGTH", req.body.len().to_string())
+            .env("REMOTE_USER", "x")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&req.body).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let split = out
+            .stdout
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|i| (i, 4))
+            .or_else(|| {
+                out.stdout
+                    .windows(2)
+                    .position(|w| w == b"\n\n")
+                    .map(|i| (i, 2))
+            })
+            .unwrap();
+        let head = String::from_utf8_lossy(&out.stdout[..split.0]).to_string();
+        let mut reply = Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: out.stdout[split.0 + split.1..].to_vec(),
+        };
+        for line in head.lines() {
+            let Some((k, v)) = line.split_once(':') else {
+                continue;
+            };
+            if k.eq_ignore_ascii_case("status") {
+                reply.status = v.trim()[..3].parse().unwrap();
+            } else {
+                reply
+                    .headers
+                    .push((k.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        reply
+    }));
+    (url, seen)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every file under `dir`, read whole.
+fn all_files(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            all_files(&p, out);
+        } else {
+            out.push((p.clone(), std::fs::read(&p).unwrap()));
+        }
+    }
+}
+
+#[test]
+fn a_clone_over_http_gets_the_token_through_the_credential_callback_and_never_stores_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = mint("ghp");
+    let app = Repo::new(dir.path(), "app", &files_with(&secret));
+    let token = format!("tok-{}", mint("ghp"));
+    let (git_url, seen) = git_http(dir.path().join("bare"), token.clone());
+    let _ = app;
+    let api = Api::start();
+    api.reply(
+        PAGE1,
+        200,
+        format!(
+            "[{}]",
+            repo_json(
+                "acme/app",
+                &format!("{git_url}/app.git"),
+                "2026-01-01T00:00:00Z",
+                false,
+                false
+            )
+        ),
+    );
+    let (report, code) = run_github(&api, dir.path(), &token, &["--org", "acme"]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(secrets(&report), std::slice::from_ref(&secret));
+    // The server asked (401) and the credential callback answered with the token.
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.iter().any(Option::is_none), "{seen:?}");
+    assert!(seen.iter().any(Option::is_some), "{seen:?}");
+    // Not in the mirror (config, refs, packs, logs), not in the datastore.
+    let mut files = Vec::new();
+    all_files(&dir.path().join("cache"), &mut files);
+    files.push((
+        dir.path().join("state.db"),
+        std::fs::read(dir.path().join("state.db")).unwrap(),
+    ));
+    assert!(files.len() > 3);
+    for (path, bytes) in &files {
+        assert!(
+            !contains(bytes, token.as_bytes()),
+            "token in {}",
+            path.display()
+        );
+    }
+
+    // A wrong token: the clone fails, the error names the repository, the scan is incomplete.
+    let other = tempfile::tempdir().unwrap();
+    let (report, code) = run_github(&api, other.path(), "wrong", &["--org", "acme"]);
+    assert_eq!(code, 5, "{report}");
+    assert!(
+        report["errors"].to_string().contains("acme/app"),
+        "{report}"
+    );
+}
+
+// ---------------------------------------------------------------- crash and resume
+
+fn zip_with(members: &[(&str, String)]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default();
+        for (name, text) in members {
+            z.start_file(*name, opts).unwrap();
+            z.write_all(text.as_bytes()).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+#[test]
+fn a_run_killed_mid_way_keeps_what_it_recorded_and_the_next_run_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets_by_repo: Vec<String> = (0..3).map(|_| mint("ghp")).collect();
+    let log_secret = mint("ghp");
+    let repos: Vec<Repo> = (0..3)
+        .map(|i| {
+            Repo::new(
+                dir.path(),
+                &format!("r{i}"),
+                &files_with(&secrets_by_repo[i]),
+            )
+        })
+        .collect();
+    let api = Api::start();
+    let listing: Vec<String> = repos
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            repo_json(
+                &format!("acme/r{i}"),
+                &r.file_url(),
+                "2026-01-01T00:00:00Z",
+                false,
+                false,
+            )
+        })
+        .collect();
+    api.reply(PAGE1, 200, format!("[{}]", listing.join(",")));
+    let runs = |i: usize| format!("/repos/acme/r{i}/actions/runs?per_page=100&page=1");
+    api.reply(
+        &runs(0),
+        200,
+        format!(
+            r#"{{"workflow_runs":[{{"id":7,"html_url":"{}/run/7","name":"ci"}}]}}"#,
+            api.url
+        ),
+    );
+    api.reply_with(
+        "/repos/acme/r0/actions/runs/7/logs",
+        302,
+        String::new(),
+        vec![("location".into(), format!("{}/blob/7.zip", api.url))],
+    );
+    api.routes.lock().unwrap().files.insert(
+        "/blob/7.zip".into(),
+        zip_with(&[(
+            "build/1_Deploy.txt",
+            format!("2026-01-01T00:00:00Z push with {log_secret}\n"),
+        )]),
+    );
+    api.reply(&runs(1), 200, r#"{"workflow_runs":[]}"#.into());
+    api.reply(&runs(2), 200, r#"{"workflow_runs":[]}"#.into());
+    // The third repository's run listing hangs until the process is killed.
+    let (release, hold) = channel();
+    api.routes
+        .lock()
+        .unwrap()
+        .hold
+        .insert(runs(2), Arc::new(Mutex::new(hold)));
+    let (tell, arrivals) = channel();
+    *api.arrived.lock().unwrap() = Some(tell);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("patrol"))
+        .args([
+            "github",
+            "--org",
+            "acme",
+            "--logs",
+            "--fetch-jobs",
+            "1",
+            "-q",
+        ])
+        .args(["--api-url", &api.url, "--api-retries", "0"])
+        .arg("--cache-dir")
+        .arg(dir.path().join("cache"))
+        .arg("--datastore")
+        .arg(dir.path().join("state.db"))
+        .env("GH_TOKEN", "tok")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Repositories are scanned in order: when r2's runs are asked for, r0 and r1 are done.
+    while arrivals.recv().unwrap() != runs(2) {}
+    child.kill().unwrap();
+    child.wait().unwrap();
+    *api.arrived.lock().unwrap() = None;
+    api.routes.lock().unwrap().hold.clear();
+    let _ = release.send(());
+
+    let out = patrol()
+        .args(["report", "-f", "json", "--datastore"])
+        .arg(dir.path().join("state.db"))
+        .output()
+        .unwrap();
+    let stored: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let repos_recorded: std::collections::BTreeSet<String> = stored["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["locations"].as_array().unwrap().iter())
+        .map(|l| l["repository"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        repos_recorded.into_iter().collect::<Vec<_>>(),
+        ["acme/r0", "acme/r1"],
+        "{stored}"
+    );
+    assert_eq!(
+        stored["findings"].as_array().unwrap().len(),
+        3,
+        "r0, r0's log, r1"
+    );
+
+    // The next run resumes: r0 and r1 are not read again, r2 is; everything is reported.
+    api.requests();
+    let (report, code) = run_github(&api, dir.path(), "tok", &["--org", "acme", "--logs"]);
+    assert_eq!(code, 1, "{report}");
+    // Findings of earlier runs come from the datastore: by fingerprint (their secret is not
+    // stored, so it is shown redacted even with --show-secrets).
+    let fingerprint =
+        |s: &String| patrol::finding::Secret::new(s.clone().into_bytes()).fingerprint();
+    let mut want: Vec<String> = secrets_by_repo.iter().map(fingerprint).collect();
+    want.push(fingerprint(&log_secret));
+    want.sort();
+    let mut got: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+        .collect();
+    got.sort();
+    assert_eq!(got, want);
+    // The one scanned now is shown in full.
+    assert!(secrets(&report).contains(&secrets_by_repo[2]));
+    let stats = &report["summary"]["repositories"];
+    assert_eq!(
+        (stats["skipped"].as_u64(), stats["scanned"].as_u64()),
+        (Some(2), Some(1)),
+        "{stats}"
+    );
+    // r0's run 7 was scanned before the crash: its logs are not downloaded again.
+    assert!(
+        !api.requests()
+            .iter()
+            .any(|(t, _, _)| t.contains("/runs/7/logs")),
+        "run 7 fetched again"
+    );
+    let _ = repos;
+}
+
+// ---------------------------------------------------------------- rate limits
+
+#[test]
+fn a_rate_limit_longer_than_max_wait_stops_cleanly_with_an_error_naming_the_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = Api::start();
+    let reset = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600)
+        .to_string();
+    api.reply_with(
+        PAGE1,
+        403,
+        r#"{"message":"API rate limit exceeded"}"#.into(),
+        vec![
+            ("x-ratelimit-remaining".into(), "0".into()),
+            ("x-ratelimit-reset".into(), reset),
+        ],
+    );
+    let (report, code) = run_github(
+        &api,
+        dir.path(),
+        "tok",
+        &["--org", "acme", "--user", "someone", "--max-wait", "5"],
+    );
+    assert_eq!(code, 5, "{report}");
+    let errors = report["errors"].to_string();
+    assert!(
+        errors.contains("organisation acme") && errors.contains("rate limit"),
+        "{errors}"
+    );
+    // The budget is shared: the user's listing was not even sent.
+    assert!(
+        !api.requests()
+            .iter()
+            .any(|(t, _, _)| t.starts_with("/users/")),
+        "the second listing ignored the exhausted budget"
+    );
+}
