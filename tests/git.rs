@@ -876,3 +876,46 @@ fn a_detached_head_on_a_missing_commit_is_a_problem() {
     assert!(errors(&r) >= 1, "{stderr}");
     assert_eq!(code, 5, "{stderr}");
 }
+
+#[test]
+fn refs_that_name_a_blob_or_a_tree_are_scanned_and_located_by_the_ref() {
+    let dir = repo();
+    let d = dir.path();
+    let (in_blob, in_tree, in_tagged) = (mint("ghp"), mint("gho"), mint("ghu"));
+    // Objects no commit holds: a blob and a tree written straight into the object database.
+    write(d, "loose.txt", format!("token {in_blob}\n"));
+    let blob = git(d, &["hash-object", "-w", "loose.txt"]);
+    git(d, &["tag", "file-version", &blob]);
+    write(d, "sub/conf.env", format!("GITHUB_TOKEN={in_tree}\n"));
+    git(d, &["add", "sub/conf.env"]);
+    let tree = git(d, &["write-tree", "--prefix=sub/"]);
+    git(d, &["tag", "tree-version", &tree]);
+    write(d, "other.txt", format!("t {in_tagged}\n"));
+    let other = git(d, &["hash-object", "-w", "other.txt"]);
+    git(
+        d,
+        &["tag", "-a", "-m", "annotated", "annotated-blob", &other],
+    );
+    git(d, &["rm", "-q", "--cached", "sub/conf.env"]);
+    std::fs::remove_dir_all(d.join("sub")).unwrap();
+    std::fs::remove_file(d.join("loose.txt")).unwrap();
+    std::fs::remove_file(d.join("other.txt")).unwrap();
+    let (r, code) = git_report(d, &[]);
+    assert_eq!(code, 1, "{r}");
+    let place = |secret: &str| {
+        let l = &finding(&r, secret)["locations"][0];
+        (
+            l["path"].as_str().unwrap().to_string(),
+            l["git"]["id"].clone(),
+        )
+    };
+    assert_eq!(place(&in_blob).0, "refs/tags/file-version", "{r}");
+    assert_eq!(place(&in_blob).1, blob.as_str());
+    assert_eq!(place(&in_tree).0, "refs/tags/tree-version:conf.env", "{r}");
+    assert_eq!(place(&in_tagged).0, "refs/tags/annotated-blob", "{r}");
+    assert!(!r["errors"].to_string().contains("peeled"), "{r}");
+    // --all-objects names them by their refs too.
+    let (r, _) = git_report(d, &["--all-objects"]);
+    let l = &finding(&r, &in_tree)["locations"][0];
+    assert_eq!(l["path"], "refs/tags/tree-version:conf.env", "{r}");
+}

@@ -94,7 +94,11 @@ pub(super) fn attribute_and_record(
     for (blob, hits) in scan.hits_by_blob {
         let mut places = by_blob.remove(&blob).unwrap_or_default();
         places.sort();
-        if places.is_empty() {
+        let named = scan.named_by_refs.get(&blob);
+        for name in named.into_iter().flatten() {
+            record_blob(scanner, blob, &hits, name, None, false);
+        }
+        if places.is_empty() && named.is_none() {
             // No commit reaches this blob (only with --all-objects): report the blob itself.
             record_blob(
                 scanner,

@@ -96,6 +96,9 @@ struct BlobScan {
     trees: HashMap<Oid, Box<[u8]>>,
     /// Trees and commits already reported as unreadable (not reported again).
     unreadable: HashSet<Oid>,
+    /// Blobs that refs name instead of a commit, with the paths they are shown at
+    /// (`refs/tags/t`, `refs/tags/t:dir/file`).
+    named_by_refs: HashMap<Oid, Vec<String>>,
 }
 
 /// libgit2 settings for reading every object once: no SHA-1 re-verification of each object

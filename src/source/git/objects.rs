@@ -14,8 +14,9 @@ use rayon::prelude::*;
 use super::attribution::record_message;
 use super::commits::{CommitGraph, parse_commit, shallow_boundary};
 use super::content::{BlobContent, Place};
+use super::refs::ref_objects;
 use super::tree::{TreeCache, parse_entries};
-use super::walk::note_submodules;
+use super::walk::{note_submodules, ref_named_blobs};
 use super::{BlobScan, GitError, packidx};
 use crate::scan::Scanner;
 
@@ -229,6 +230,7 @@ pub(super) fn scan_all_objects(
         introduced_by: None,
         trees: cache.into_map(),
         unreadable: HashSet::new(),
+        named_by_refs: ref_named_blobs(scanner, &repo.odb()?, ref_objects(repo)?, &mut 0),
     })
 }
 

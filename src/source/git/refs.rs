@@ -1,9 +1,11 @@
 //! Ref selection: which commits the history scan starts from. Every ref (branches, tags,
 //! remote-tracking refs, stash, notes) and `HEAD`, or only the branches named with `--branch`
 //! (then not `HEAD`);
-//! annotated tags' messages are scanned on the way.
+//! annotated tags' messages are scanned on the way. A ref that names a blob or a tree instead
+//! of a commit (a lightweight tag on a file version: `git tag t $(git hash-object -w f)`) is
+//! kept aside: the object it names is scanned and located with the ref's name.
 
-use git2::{ErrorCode, ObjectType, Oid, Repository};
+use git2::{ErrorCode, ObjectType, Oid, Reference, Repository};
 
 use super::attribution::record_message;
 use super::{GitError, GitOptions};
@@ -17,11 +19,55 @@ fn names_branch(name: &str, wanted: &str) -> bool {
         || (name.starts_with("refs/remotes/") && name.ends_with(&format!("/{wanted}")))
 }
 
-/// The commits the selected refs point to (peeled), sorted and deduplicated.
+/// A blob or tree a ref names (through annotated tags, if any) instead of a commit.
+pub(super) struct RefObject {
+    /// The ref's full name (`refs/tags/t`).
+    pub name: String,
+    pub id: Oid,
+    pub kind: ObjectType,
+}
+
+/// What ref `reference` names once its tags are peeled: a commit (`Ok(Ok(id))`), a blob or
+/// tree (`Ok(Err(object))`), or an error to report.
+fn peeled(reference: &Reference, name: &str) -> Result<Result<Oid, RefObject>, String> {
+    let obj = reference
+        .peel(ObjectType::Any)
+        .map_err(|e| e.message().to_string())?;
+    match obj.kind() {
+        Some(ObjectType::Commit) => Ok(Ok(obj.id())),
+        Some(kind @ (ObjectType::Blob | ObjectType::Tree)) => Ok(Err(RefObject {
+            name: name.to_string(),
+            id: obj.id(),
+            kind,
+        })),
+        other => Err(format!(
+            "points to an object that is no commit, tree or blob ({})",
+            other.map_or("unknown", |k| k.str())
+        )),
+    }
+}
+
+/// Every ref that names a blob or a tree (for `--all-objects`, which reads commits from the
+/// object database itself). A ref that cannot be read is left to the object walk, which
+/// reports what it points to if that is missing.
+pub(super) fn ref_objects(repo: &Repository) -> Result<Vec<RefObject>, GitError> {
+    let mut out = Vec::new();
+    for reference in repo.references()?.flatten() {
+        let name = reference.name().unwrap_or("").to_string();
+        if let Ok(Err(object)) = peeled(&reference, &name) {
+            out.push(object);
+        }
+    }
+    Ok(out)
+}
+
+/// The commits the selected refs point to (peeled), sorted and deduplicated; the blobs and
+/// trees that refs name instead of a commit go to `objects`.
 pub(super) fn ref_tips(
     scanner: &Scanner,
     repo: &Repository,
     opts: &GitOptions,
+    objects: &mut Vec<RefObject>,
 ) -> Result<Vec<Oid>, GitError> {
     let mut out = Vec::new();
     let mut matched = vec![false; opts.branches.len()];
@@ -54,9 +100,10 @@ pub(super) fn ref_tips(
                 tag.message_bytes().unwrap_or(b""),
             );
         }
-        match reference.peel(ObjectType::Commit) {
-            Ok(obj) => out.push(obj.id()),
-            Err(e) => scanner.diagnostics.problem(name, e.message().to_string()),
+        match peeled(&reference, &name) {
+            Ok(Ok(commit)) => out.push(commit),
+            Ok(Err(object)) => objects.push(object),
+            Err(message) => scanner.diagnostics.problem(name, message),
         }
     }
     if let Some(i) = matched.iter().position(|m| !m) {

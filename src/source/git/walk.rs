@@ -14,7 +14,7 @@ use super::commits::{CommitGraph, read_commit, shallow_boundary};
 use super::config::{config_change_notice, config_files_changed, resolve_range};
 use super::content::BlobContent;
 use super::objects::{raw_message, scan_blobs};
-use super::refs::ref_tips;
+use super::refs::{RefObject, ref_tips};
 use super::tree::{TreeCache, introduced_blobs, parse_entries};
 use super::{BlobScan, GitError, GitOptions};
 use crate::scan::Scanner;
@@ -34,7 +34,8 @@ pub(super) fn scan_reachable(
     opts: &GitOptions,
 ) -> Result<BlobScan, GitError> {
     let diag = scanner.diagnostics;
-    let tips = ref_tips(scanner, repo, opts)?;
+    let mut ref_objects = Vec::new();
+    let tips = ref_tips(scanner, repo, opts, &mut ref_objects)?;
     let shallow = shallow_boundary(repo);
     let odb = repo.odb()?;
     let cache = TreeCache::new();
@@ -85,6 +86,8 @@ pub(super) fn scan_reachable(
             }
         }
     }
+    let named_by_refs = ref_named_blobs(scanner, &odb, ref_objects, &mut gitlinks);
+    blobs.extend(named_by_refs.keys().copied());
     if gitlinks > 0 {
         note_submodules(scanner);
     }
@@ -96,7 +99,45 @@ pub(super) fn scan_reachable(
         introduced_by: None,
         trees: cache.into_map(),
         unreadable,
+        named_by_refs,
     })
+}
+
+/// The blobs that refs name instead of a commit, directly or in the tree they name, each with
+/// the paths it is shown at: the ref's name (`refs/tags/t`), or `ref:path` inside its tree
+/// (git's own `rev:path`). A tree that cannot be read is reported and walked around.
+pub(super) fn ref_named_blobs(
+    scanner: &Scanner,
+    odb: &Odb,
+    objects: Vec<RefObject>,
+    gitlinks: &mut usize,
+) -> HashMap<Oid, Vec<String>> {
+    let mut named: HashMap<Oid, Vec<String>> = HashMap::new();
+    for object in objects {
+        if object.kind != ObjectType::Tree {
+            named.entry(object.id).or_default().push(object.name);
+            continue;
+        }
+        let name = &object.name;
+        introduced_blobs(
+            odb,
+            None,
+            object.id,
+            &mut |blob, path| {
+                named
+                    .entry(blob)
+                    .or_default()
+                    .push(format!("{name}:{path}"))
+            },
+            &mut || *gitlinks += 1,
+            &mut |tree, message| {
+                scanner
+                    .diagnostics
+                    .problem(format!("{name}: tree {tree}"), message)
+            },
+        );
+    }
+    named
 }
 
 /// The commits of `A..B`, parents before children. libgit2's revision walk first (it stops
@@ -248,5 +289,6 @@ pub(super) fn scan_introduced(
         introduced_by: Some(introduced_by),
         trees: HashMap::new(),
         unreadable: HashSet::new(),
+        named_by_refs: HashMap::new(),
     })
 }
