@@ -408,3 +408,29 @@ fn log_archive_members_keep_their_container_steps_and_documents_are_decoded() {
         )
     );
 }
+
+#[test]
+fn every_frame_of_a_zstd_file_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let [a, b] = ["ghp", "gho"].map(mint);
+    // Two frames with a skippable frame between them, as `zstd` and `pzstd` write them.
+    let mut frames = zstd(format!("first frame {a}\n").as_bytes());
+    frames.extend_from_slice(&[0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3]);
+    frames.extend(zstd(format!("second frame {b}\n").as_bytes()));
+    write(d, "log.zst", frames);
+    let (r, code) = scan(d, &[]);
+    assert_eq!(code, 1, "{r}");
+    let mut found = secrets(&r);
+    found.sort();
+    let mut want = vec![a, b.clone()];
+    want.sort();
+    assert_eq!(found, want, "{r}");
+    assert_eq!(
+        place(&r, &b),
+        (
+            format!("{}!log", d.join("log.zst").display()),
+            vec!["zstd".to_string()]
+        )
+    );
+}
