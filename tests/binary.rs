@@ -267,3 +267,72 @@ fn a_binary_blob_in_history_is_scanned_with_the_exact_rules() {
     let (r, code) = json_report(&["git", d.to_str().unwrap(), "--no-binary"]);
     assert_eq!(code, 0, "{r}");
 }
+
+/// A `.pyc` compiled by python3 (when it is installed) from a module whose string constants
+/// are each of `values` followed by a URL; otherwise the same marshal layout written here: each
+/// short ASCII string (`z`, length, bytes) directly followed by the next one's type byte `z`.
+fn compiled_pyc(dir: &Path, values: &[&str]) -> Vec<u8> {
+    let source: String = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            format!("V{i} = \"{v}\"  # patrol:allow\nU{i} = \"https://example.com/{i}\"\n")
+        })
+        .collect();
+    let py = write(dir, "src/settings.py", source);
+    let pyc = dir.join("settings.pyc");
+    let compiled = Std::new("python3")
+        .args(["-c", "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)"])
+        .arg(&py)
+        .arg(&pyc)
+        .status()
+        .is_ok_and(|s| s.success());
+    std::fs::remove_file(&py).unwrap();
+    if compiled {
+        return std::fs::read(&pyc).unwrap();
+    }
+    let mut out = vec![
+        0xa7, 0x0d, 0x0d, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xe3,
+    ];
+    out.extend_from_slice(&[0u8; 24]);
+    for (i, v) in values.iter().enumerate() {
+        for s in [v.to_string(), format!("https://example.com/{i}")] {
+            out.push(b'z');
+            out.push(s.len() as u8);
+            out.extend_from_slice(s.as_bytes());
+        }
+    }
+    out.extend_from_slice(&[b'N', 0x29, 0]);
+    out
+}
+
+#[test]
+fn a_token_followed_by_a_letter_in_a_pyc_is_found_by_its_checksum() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (good, pat, bad) = (mint("ghp"), mint("github_pat"), mint("ghp:bad"));
+    let pyc = compiled_pyc(d, &[&good, &pat, &bad]);
+    std::fs::remove_file(d.join("settings.pyc")).ok();
+    // The layout that hid them: the token's last character, then a letter.
+    let at = memchr_find(&pyc, good.as_bytes()) + good.len();
+    assert!(pyc[at].is_ascii_alphabetic(), "{:?}", pyc[at] as char);
+    write(d, "__pycache__/settings.cpython-311.pyc", &pyc);
+    let (r, code) = scan(d, &[]);
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(
+        sorted(secrets(&r)),
+        sorted(vec![good, pat]),
+        "no look-alike: {r}"
+    );
+    // Text keeps its boundary: the same token followed by a letter in a text file is no token.
+    let text = tempfile::tempdir().unwrap();
+    write(text.path(), "notes.txt", format!("x {}z\n", mint("ghp")));
+    let (r, code) = scan(text.path(), &[]);
+    assert_eq!(code, 0, "{r}");
+}
+
+fn memchr_find(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len())
+        .position(|w| w == needle)
+        .expect("present")
+}

@@ -254,3 +254,27 @@ fn look_alikes_malformed_jwts_and_unknown_shapes_are_low_confidence() {
     assert_eq!(finding(&r, &unknown)["kind"], "installation");
     assert_eq!(secrets(&r).len(), 5, "{r}");
 }
+
+#[test]
+fn utf16_byte_order_is_named_right_at_any_offset_with_or_without_bom() {
+    for big_endian in [true, false] {
+        for bom in [true, false] {
+            for lead in [0usize, 1, 2, 3] {
+                let dir = tempfile::tempdir().unwrap();
+                let tok = mint("ghp");
+                // Text at an odd or even offset inside other bytes, NUL-terminated as in a
+                // binary's string table.
+                let mut bytes = b"\x01\x02\x03"[..lead].to_vec();
+                bytes.extend(utf16(&format!("token={tok}"), big_endian, bom));
+                bytes.extend_from_slice(b"\0\0\x05tail");
+                write(dir.path(), "strings.bin", &bytes);
+                let r = scan(&dir);
+                let want = if big_endian { "utf-16be" } else { "utf-16le" };
+                let case = format!("big_endian={big_endian} bom={bom} lead={lead}");
+                assert_eq!(secrets(&r), vec![tok.clone()], "{case}: {r}");
+                let loc = &finding(&r, &tok)["locations"][0];
+                assert_eq!(loc["decoded"], serde_json::json!([want]), "{case}: {r}");
+            }
+        }
+    }
+}

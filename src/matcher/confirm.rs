@@ -138,6 +138,40 @@ impl Matcher {
             let end = rel.saturating_add(lit_len).saturating_add(len);
             window = &window[..end.min(window.len())];
         }
+        let found = self.first_match(index, window, rel, lit_len, lo, map);
+        if found.is_some() || !self.exact_only {
+            out.extend(found);
+            return;
+        }
+        // In binary content the checksum is the boundary: a token written just before a
+        // letter (a `.pyc` string followed by the next object's type byte) is read at the
+        // longest length its rule allows without the byte after it, kept only when its
+        // checksum passes.
+        let checksummed = matches!(
+            cr.rule.validator,
+            Some(Validator::Crc32 | Validator::FineGrained)
+        );
+        if let Some(len) = cr.max_match.filter(|_| checksummed) {
+            let end = rel.saturating_add(len).saturating_sub(1);
+            if end > rel + lit_len && end < window.len() {
+                let cut = self.first_match(index, &window[..end], rel, lit_len, lo, map);
+                out.extend(cut.filter(|h| h.checksum == Checksum::Valid));
+            }
+        }
+    }
+
+    /// The first hit of rule `index` in `window` that overlaps the literal at `rel`
+    /// (`lit_len` long); `lo` and `map` turn window offsets into input offsets.
+    fn first_match(
+        &self,
+        index: usize,
+        window: &[u8],
+        rel: usize,
+        lit_len: usize,
+        lo: usize,
+        map: Option<&[usize]>,
+    ) -> Option<Hit> {
+        let cr = &self.rules[index];
         for caps in cr.regex().captures_iter(window) {
             let Some(whole) = caps.get(0) else { continue };
             // The match must overlap the literal that was found.
@@ -153,11 +187,9 @@ impl Matcher {
                 .find_map(|&g| caps.get(g))
                 .unwrap_or(whole);
             let offset = map.map_or(lo + secret.start(), |m| m[secret.start()]);
-            if let Some(hit) = self.confirm(index, secret.as_bytes(), offset) {
-                out.push(hit);
-            }
-            break;
+            return self.confirm(index, secret.as_bytes(), offset);
         }
+        None
     }
 
     /// Runs the rule's validator; `None` when the candidate is not a credential. A value whose

@@ -185,15 +185,55 @@ pub fn decode(hay: &[u8], pos: usize, trigger: &Trigger) -> Option<Decoded> {
 
 /// Decodes UTF-16 around a hit on a character followed by a NUL at `pos`. ASCII text reads
 /// the same in both byte orders away from its ends (`X\0Y\0` is little endian from `X`, big
-/// endian from the NUL before it); the byte order is the one that puts code units at even
-/// offsets — files, blobs and members are scanned from offset 0 and chunks start at even
-/// offsets — and a byte-order mark, when it is there, agrees with it.
+/// endian from the NUL before it), so the byte order is read at the ends of the run of text
+/// ([`big_endian_at`]); alignment (code units at even offsets, as in a whole UTF-16 file)
+/// decides only when the ends say nothing.
 fn decode_utf16_around(hay: &[u8], pos: usize, trigger: &Trigger) -> Decoded {
-    let big_endian = pos % 2 == 1;
+    let big_endian = big_endian_at(hay, pos);
     let unit = if big_endian { pos - 1 } else { pos };
     let start = unit - (trigger.before.min(unit) & !1);
     let end = unit.saturating_add(trigger.after).min(hay.len());
     decode_utf16(&hay[start..end], start, big_endian)
+}
+
+/// Characters of a run looked at to find its ends.
+const RUN_REACH: usize = 2 * MAX_TOKEN;
+
+/// The byte order of the UTF-16 text whose ASCII character at `pos` is followed by a NUL. The
+/// run of printable ASCII characters one NUL apart is followed back and forth: little endian text has
+/// the NUL of its last character after the run, big endian text the NUL of its first
+/// character before it. Counted as runs of NULs, so that a NUL terminator or padding between
+/// strings does not mislead: an odd run before the text and an even one after it is big endian,
+/// an even run before and an odd one after little endian. A byte-order mark decides; when the
+/// ends say nothing, code units sit at even offsets (as in a whole UTF-16 file).
+fn big_endian_at(hay: &[u8], pos: usize) -> bool {
+    let ascii = |i: usize| {
+        hay.get(i)
+            .is_some_and(|&b| b.is_ascii_graphic() || matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    };
+    let mut first = pos;
+    while first >= 2 && pos - first < RUN_REACH && hay[first - 1] == 0 && ascii(first - 2) {
+        first -= 2;
+    }
+    let mut last = pos;
+    while last - pos < RUN_REACH && hay.get(last + 1) == Some(&0) && ascii(last + 2) {
+        last += 2;
+    }
+    if pos == 0 || (first >= 2 && hay[first - 2..first] == [0xFF, 0xFE]) {
+        return false;
+    }
+    if first >= 3 && hay[first - 3..first] == [0xFE, 0xFF, 0] {
+        return true;
+    }
+    let nuls =
+        |run: &mut dyn Iterator<Item = &u8>| run.take(RUN_REACH).take_while(|&&b| b == 0).count();
+    let nuls_before = nuls(&mut hay[..first].iter().rev());
+    let nuls_after = nuls(&mut hay[last + 1..].iter());
+    match (nuls_before % 2 == 1, nuls_after % 2 == 1) {
+        (true, false) => true,
+        (false, true) => false,
+        _ => pos % 2 == 1,
+    }
 }
 
 fn line_window(hay: &[u8], pos: usize, before: usize, after: usize) -> (usize, usize) {
