@@ -22,7 +22,8 @@ pub(super) fn scan_new(
     git_dir: &Path,
     opts: &GitOptions,
 ) -> Result<BlobScan, GitError> {
-    let tips = ref_tips(scanner, repo, opts)?;
+    // Blobs and trees that refs name are scanned by a full scan; a re-scan reads new commits.
+    let tips = ref_tips(scanner, repo, opts, &mut Vec::new())?;
     let odb = repo.odb()?;
     let new_commits = (|| -> Result<Vec<Oid>, git2::Error> {
         let mut walk = repo.revwalk()?;
