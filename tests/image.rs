@@ -710,3 +710,23 @@ fn steps_verify_and_suppression_work_on_image_findings() {
     assert!(stderr.contains("delete every tag and version"), "{stderr}");
     assert!(!stderr.contains(&tok));
 }
+
+#[test]
+fn what_no_image_uses_is_still_scanned_as_a_blob() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, _) = planted();
+    let layout = dir.path().join("layout");
+    oci_dir(&layout, &[(&image, None)]);
+    let stray = mint("ghp");
+    let extra = tar(&[("notes.txt", format!("t={stray}\n").as_bytes())]);
+    write(&layout, &blob(&extra), &extra);
+    let (report, _) = json_report(&["image", layout.to_str().unwrap()]);
+    let l = location(&report, &stray);
+    assert_eq!(l["image"]["part"], "blob", "{report:#}");
+    assert_eq!(
+        l["image"]["file"],
+        format!("{}!notes.txt", blob(&extra)),
+        "{report:#}"
+    );
+    assert!(l["image"]["deleted_later"].is_null());
+}

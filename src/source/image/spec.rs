@@ -35,7 +35,7 @@ pub struct Descriptor {
     pub size: Option<u64>,
     /// `os/arch[/variant]`, for an index entry.
     pub platform: Option<String>,
-    /// The OCI `org.opencontainers.image.ref.name` (or containerd's image name) annotation.
+    /// containerd's image name annotation, or the OCI `org.opencontainers.image.ref.name`.
     pub ref_name: Option<String>,
     /// An attestation (BuildKit's provenance and SBOM manifests, `unknown/unknown`).
     pub attestation: bool,
@@ -99,8 +99,9 @@ fn descriptor(v: &Value) -> Option<Descriptor> {
         s
     });
     let annotations = &v["annotations"];
-    let ref_name = string(&annotations["org.opencontainers.image.ref.name"])
-        .or_else(|| string(&annotations["io.containerd.image.name"]));
+    // containerd's (and Docker 25+'s) full name says more than the OCI tag alone.
+    let ref_name = string(&annotations["io.containerd.image.name"])
+        .or_else(|| string(&annotations["org.opencontainers.image.ref.name"]));
     Some(Descriptor {
         media_type: string(&v["mediaType"]).unwrap_or_default(),
         digest,
