@@ -891,3 +891,105 @@ fn a_rate_limit_longer_than_max_wait_stops_cleanly_with_an_error_naming_the_list
         "the second listing ignored the exhausted budget"
     );
 }
+
+// ---------------------------------------------------------------- pull requests, wikis, gists
+
+#[test]
+fn pull_request_heads_wikis_and_gists_are_scanned_when_asked_and_excludes_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s_app, s_pr, s_wiki, s_gist, s_skip) = (
+        mint("ghp"),
+        mint("ghp"),
+        mint("ghp"),
+        mint("ghp"),
+        mint("ghp"),
+    );
+    let app = Repo::new(dir.path(), "app", &files_with(&s_app));
+    // A pull request's head that no branch holds (refs/pull/1/head on the server).
+    git(&app.work, &["checkout", "-q", "-b", "feature"]);
+    app.commit(&[("pr.env", format!("TOKEN={s_pr}\n"))], "pr");
+    git(
+        &app.work,
+        &[
+            "push",
+            "-q",
+            app.bare.to_str().unwrap(),
+            "feature:refs/pull/1/head",
+        ],
+    );
+    git(&app.work, &["checkout", "-q", "main"]);
+    let _wiki = Repo::new(
+        dir.path(),
+        "app.wiki",
+        &[("Home.md", format!("token {s_wiki}\n"))],
+    );
+    let lib = Repo::new(dir.path(), "lib", &[("README.md", "nothing\n".to_string())]);
+    let skipped = Repo::new(dir.path(), "skipped", &files_with(&s_skip));
+    let gist = Repo::new(dir.path(), "gist", &[("notes.txt", format!("{s_gist}\n"))]);
+    let api = Api::start();
+    let with_wiki = |name: &str, r: &Repo| {
+        let mut v: serde_json::Value = serde_json::from_str(&repo_json(
+            name,
+            &r.file_url(),
+            "2026-01-01T00:00:00Z",
+            false,
+            false,
+        ))
+        .unwrap();
+        v["has_wiki"] = true.into();
+        v.to_string()
+    };
+    api.reply(
+        PAGE1,
+        200,
+        format!(
+            "[{},{},{}]",
+            with_wiki("acme/app", &app),
+            // Wiki enabled but never written: no wiki repository (a note, not an error).
+            with_wiki("acme/lib", &lib),
+            repo_json(
+                "acme/skipped",
+                &skipped.file_url(),
+                "2026-01-01T00:00:00Z",
+                false,
+                false
+            )
+        ),
+    );
+    api.reply(
+        "/users/ada/repos?type=owner&per_page=100&page=1",
+        200,
+        "[]".into(),
+    );
+    api.reply(
+        "/users/ada/gists?per_page=100&page=1",
+        200,
+        format!(
+            r#"[{{"id":"abc123","git_pull_url":"{}","updated_at":"2026-01-01T00:00:00Z"}}]"#,
+            gist.file_url()
+        ),
+    );
+    let base = ["--org", "acme", "--exclude", "ACME/skip*"];
+    let (plain, code) = run_github(&api, dir.path(), "tok", &base);
+    assert_eq!(code, 1, "{plain}");
+    assert_eq!(secrets(&plain), std::slice::from_ref(&s_app));
+
+    let mut all = base.to_vec();
+    all.extend(["--pull-refs", "--wikis", "--user", "ada", "--gists"]);
+    let (report, code) = run_github(&api, dir.path(), "tok", &all);
+    assert_eq!(code, 1, "{report}");
+    let found = secrets(&report);
+    for s in [&s_pr, &s_wiki, &s_gist] {
+        assert!(found.contains(s), "{report}");
+    }
+    assert!(!found.contains(&s_skip), "excluded repository scanned");
+    assert_eq!(repos_of(&report, &s_pr), ["acme/app"]);
+    assert_eq!(repos_of(&report, &s_wiki), ["acme/app.wiki"]);
+    assert_eq!(repos_of(&report, &s_gist), ["ada/gist-abc123"]);
+    assert_eq!(report["summary"]["errors"], 0, "{report}");
+    assert!(
+        report["summary"]["notes"]
+            .to_string()
+            .contains("acme/lib.wiki")
+    );
+}

@@ -177,3 +177,84 @@ impl Write for Exchange {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpListener;
+
+    /// Answers one request with `body` and hands back the request's head and body.
+    fn one_answer(body: &'static [u8]) -> (String, std::thread::JoinHandle<(String, Vec<u8>)>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/acme/app.git", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                if line.trim().is_empty() {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let mut request = vec![0; length];
+            reader.read_exact(&mut request).unwrap();
+            let reply = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+            stream.write_all(reply.as_bytes()).unwrap();
+            stream.write_all(body).unwrap();
+            (head, request)
+        });
+        (url, handle)
+    }
+
+    fn transport(token: &str) -> Https {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Https {
+            http: Http::new(),
+            token: Some(Secret::new(token.as_bytes().to_vec())),
+        }
+    }
+
+    #[test]
+    fn refs_are_asked_for_with_the_token_as_basic_auth() {
+        let (url, server) = one_answer(b"001e# service=git-upload-pack\n");
+        let mut stream = transport("s3cret")
+            .action(&url, Service::UploadPackLs)
+            .unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        assert!(answer.starts_with(b"001e# service"));
+        let (head, _) = server.join().unwrap();
+        assert!(head.starts_with("GET /acme/app.git/info/refs?service=git-upload-pack "));
+        let basic = base64::engine::general_purpose::STANDARD.encode("x-access-token:s3cret");
+        assert!(head.contains(&format!("Basic {basic}")), "{head}");
+    }
+
+    #[test]
+    fn negotiation_is_posted_and_pushing_is_refused() {
+        let (url, server) = one_answer(b"0008NAK\n");
+        let t = transport("s3cret");
+        let mut stream = t.action(&url, Service::UploadPack).unwrap();
+        stream
+            .write_all(b"0032want 0123456789012345678901234567890123456789\n")
+            .unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        assert_eq!(answer, b"0008NAK\n");
+        let (head, request) = server.join().unwrap();
+        assert!(
+            head.starts_with("POST /acme/app.git/git-upload-pack "),
+            "{head}"
+        );
+        assert!(head.contains("application/x-git-upload-pack-request"));
+        assert!(request.starts_with(b"0032want"));
+        assert!(t.action(&url, Service::ReceivePack).is_err());
+    }
+}
