@@ -9,6 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::github::blast::BlastRadius;
 use crate::github::{Revocation, Verification};
 use crate::matcher::{Checksum, Encoding, Hit};
 use crate::rules::{Confidence, TokenKind};
@@ -213,6 +214,10 @@ pub struct Finding {
     pub verification: Option<Verification>,
     /// Set by `--revoke`.
     pub revocation: Option<Revocation>,
+    /// What verification said before a revocation (`verification` is then the re-check).
+    pub before: Option<Verification>,
+    /// What a live token opens (verification of a live token).
+    pub blast_radius: Option<BlastRadius>,
 }
 
 /// How many locations of one secret are kept by default (`--max-locations`).
@@ -267,6 +272,8 @@ impl Collector {
                 location_count: 0,
                 verification: None,
                 revocation: None,
+                before: None,
+                blast_radius: None,
             });
         // The surest rule names the finding when several found the same secret.
         if (hit.confidence, hit.checksum) > (finding.confidence, finding.checksum) {

@@ -67,7 +67,9 @@ pub enum VerifyRoute {
 
 impl VerifyRoute {
     pub const USER_PATH: &'static str = "/user";
-    pub const INSTALLATION_PATH: &'static str = "/installation/repositories?per_page=1";
+    /// The first page of the installation's repositories: it proves the token live and opens
+    /// its blast radius ([`crate::github::blast`]) in one request.
+    pub const INSTALLATION_PATH: &'static str = "/installation/repositories?per_page=100";
 }
 
 /// How a token is revoked.

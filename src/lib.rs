@@ -19,6 +19,7 @@ pub mod kind;
 pub mod matcher;
 pub mod plan;
 pub mod registry;
+pub mod record;
 pub mod remediate;
 pub mod report;
 pub mod respond;

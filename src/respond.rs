@@ -1,14 +1,17 @@
-//! Responding to findings: verify each distinct secret, keep only live ones if asked, list what
-//! would be revoked and ask once (on a terminal, or `--yes`), revoke, and print the steps to
-//! replace each revoked token. Nothing is sent unless the user asked for verification or
-//! revocation, and `--dry-run` sends nothing at all.
+//! Responding to findings: verify each distinct secret and measure what each live one opens
+//! (its blast radius), keep only live ones if asked, list what would be revoked (most severe
+//! first) and ask once (on a terminal, or `--yes`), revoke, re-check, and print the steps to
+//! replace each revoked token. Every action goes to the journal ([`AuditLog`]) the incident
+//! record reads. Nothing is sent unless the user asked for verification or revocation, and
+//! `--dry-run` sends nothing at all.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::audit::AuditLog;
+use crate::audit::{AuditLog, Entry};
 use crate::console::Console;
 use crate::finding::Finding;
+use crate::github::blast::{self, Severity};
 use crate::github::revoke::{self, Revocation};
 use crate::github::{ApiError, Client, ClientConfig, Verification, Verifier};
 use crate::remediate::{self, Host};
@@ -26,13 +29,22 @@ pub struct RespondOptions {
     pub client: ClientConfig,
     /// Least time between two verification requests.
     pub interval: Duration,
+    /// Most requests spent on one live token's blast radius (0: none).
+    pub blast_radius_limit: u32,
+    /// How long to keep re-checking a token GitHub accepted to revoke.
+    pub recheck_for: Duration,
+    /// The exit code says where tokens end (`revoke`, `incident`): 0 all dead, 3 one still
+    /// live, 4 a revocation failed.
+    pub exit_by_end_state: bool,
 }
 
-/// What responding found out: a secret is live, a revocation failed (the exit code reads it).
-#[derive(Debug, Default, Clone, Copy)]
+/// What responding found out: a secret is live, a revocation failed (the exit code reads it),
+/// and every action taken.
+#[derive(Debug, Default, Clone)]
 pub struct Responded {
     pub any_live: bool,
     pub any_failed: bool,
+    pub journal: Vec<Entry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,19 +78,38 @@ pub fn respond(
         return Ok(outcome);
     }
     let audit = match &opts.audit_log {
-        Some(p) => Some(AuditLog::open(p).map_err(|source| RespondError::Audit {
+        Some(p) => AuditLog::open(p).map_err(|source| RespondError::Audit {
             path: p.display().to_string(),
             source,
-        })?),
-        None => None,
+        })?,
+        None => AuditLog::memory(),
     };
     // The URL is checked (https, or http to loopback) before anything is sent.
     let client = Client::new(opts.client.clone())?;
-    let mut verifier = Verifier::new(&client, opts.interval, audit.as_ref());
+    let mut verifier = Verifier::new(&client, opts.interval, Some(&audit));
 
     if wants_verify {
         for f in findings.iter_mut() {
-            f.verification = Some(verifier.verify(&f.secret, f.kind));
+            let (v, answer) = verifier.verify_as(&f.secret, f.kind, "verify");
+            f.verification = Some(v);
+            if let Some(answer) = answer.filter(|_| opts.blast_radius_limit > 0) {
+                let b = blast::measure(
+                    &mut verifier,
+                    &f.secret,
+                    f.kind,
+                    &answer,
+                    opts.blast_radius_limit,
+                );
+                let _ = audit.record_detail(
+                    &f.secret,
+                    f.kind,
+                    "blast-radius",
+                    None,
+                    b.severity.as_str(),
+                    serde_json::to_value(&b).ok(),
+                );
+                f.blast_radius = Some(b);
+            }
         }
         outcome.any_live = findings
             .iter()
@@ -89,14 +120,7 @@ pub fn respond(
     }
 
     if opts.revoke {
-        revoke_findings(
-            findings,
-            opts,
-            &client,
-            &mut verifier,
-            audit.as_ref(),
-            console,
-        );
+        revoke_findings(findings, opts, &client, &mut verifier, console);
         outcome.any_failed = findings
             .iter()
             .any(|f| matches!(f.revocation, Some(Revocation::Failed { .. })));
@@ -118,7 +142,15 @@ pub fn respond(
     } else if opts.steps {
         print_steps(findings.iter(), &host, console);
     }
+    outcome.journal = audit.entries();
     Ok(outcome)
+}
+
+/// How severe a finding is (most severe first; findings without a blast radius last).
+pub fn severity(f: &Finding) -> Severity {
+    f.blast_radius
+        .as_ref()
+        .map_or(Severity::Unknown, |b| b.severity)
 }
 
 fn revoke_findings(
@@ -126,13 +158,13 @@ fn revoke_findings(
     opts: &RespondOptions,
     client: &Client,
     verifier: &mut Verifier,
-    audit: Option<&AuditLog>,
     console: &Console,
 ) {
-    // A token GitHub already rejects needs no revocation.
-    let targets: Vec<usize> = (0..findings.len())
+    // A token GitHub already rejects needs no revocation; the most severe come first.
+    let mut targets: Vec<usize> = (0..findings.len())
         .filter(|&i| findings[i].verification != Some(Verification::Dead))
         .collect();
+    targets.sort_by_key(|&i| severity(&findings[i]));
     if targets.is_empty() {
         console.message("nothing to revoke");
         return;
@@ -145,8 +177,13 @@ fn revoke_findings(
             .verification
             .as_ref()
             .map_or("not verified", Verification::status);
+        let severity = f
+            .blast_radius
+            .as_ref()
+            .map(|b| format!(", {}", b.severity.as_str()))
+            .unwrap_or_default();
         plan.push(format!(
-            "  {}  {} ({status}) via {route}",
+            "  {}  {} ({status}{severity}) via {route}",
             f.secret.redacted(),
             f.kind.describe()
         ));
@@ -158,6 +195,9 @@ fn revoke_findings(
         }
     }
     console.block(&plan);
+    for &i in &targets {
+        findings[i].before = findings[i].verification.clone();
+    }
     if opts.dry_run {
         for &i in &targets {
             let kind = findings[i].kind;
@@ -188,7 +228,7 @@ fn revoke_findings(
         .iter()
         .map(|&i| (&findings[i].secret, findings[i].kind))
         .collect();
-    let results = revoke::revoke_all(client, verifier, &tokens, audit);
+    let results = revoke::revoke_all(client, verifier, &tokens, opts.recheck_for);
     for (&i, (revocation, recheck)) in targets.iter().zip(results) {
         findings[i].revocation = Some(revocation);
         // What GitHub said afterwards is the latest truth about the token.

@@ -144,6 +144,8 @@ impl<'a> Scanner<'a> {
                 location_count: 1,
                 verification: None,
                 revocation: None,
+                before: None,
+                blast_radius: None,
             });
         }
         let rule = &self.matcher.rule(hit.rule).id;

@@ -205,7 +205,7 @@ fn revoke_batches_2500_tokens_in_3_unauthenticated_requests_and_confirms_with_40
     let mut sizes = sizes.lock().unwrap().clone();
     sizes.sort();
     assert_eq!(sizes, vec![500, 1000, 1000]);
-    assert_eq!(code, 1, "findings, all revoked: {stderr}");
+    assert_eq!(code, 0, "every token dead at the end: {stderr}");
     let findings = r["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 2500);
     assert!(
@@ -625,4 +625,205 @@ fn steps_are_kind_specific_and_host_aware() {
         .code(1)
         .stderr(predicate::str::contains("env.deploy:4"))
         .stderr(predicate::str::contains("docker login ghcr.io"));
+}
+
+/// `patrol ARGS` against `server` with a short re-check: what the JSON report says, the exit
+/// code and everything printed.
+fn respond_run(server: &Server, args: &[&str], stdin: &str) -> (serde_json::Value, i32, String) {
+    let out = patrol()
+        .args(args)
+        .args(["--api-url", &server.url(), "--api-interval", "0"])
+        .args(["--api-retries", "0", "--recheck-for", "0", "-f", "json"])
+        .write_stdin(stdin.to_string())
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (report, out.status.code().unwrap_or(-1), all)
+}
+
+fn state_of(report: &serde_json::Value, secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let fp: String = Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["fingerprint"] == fp)
+        .map(|f| f["state"]["text"].as_str().unwrap_or("none").to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_sso_403_is_live_not_authorised_never_the_lockout_and_later_checks_go_on() {
+    let mut server = Server::new();
+    let (sso, next, dead) = (mint("ghp"), mint("gho"), mint("ghu"));
+    server
+        .mock("GET", "/user")
+        .match_header("authorization", bearer(&sso))
+        .with_status(403)
+        .with_header(
+            "x-github-sso",
+            "required; url=https://github.com/orgs/acme/sso?authorization_request=A1b2",
+        )
+        .with_body(r#"{"message":"Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization."}"#)
+        .expect(1)
+        .create();
+    let later = server
+        .mock("GET", "/user")
+        .match_header("authorization", bearer(&next))
+        .with_status(200)
+        .with_body(r#"{"login":"octocat"}"#)
+        .expect(1)
+        .create();
+    let last = server
+        .mock("GET", "/user")
+        .match_header("authorization", bearer(&dead))
+        .with_status(401)
+        .expect(1)
+        .create();
+    let (r, code, all) = respond_run(
+        &server,
+        &["verify", "--blast-radius-limit", "0"],
+        &format!("{sso}\n{next}\n{dead}\n"),
+    );
+    later.assert();
+    last.assert();
+    assert_eq!(code, 3, "{all}");
+    let f = &r["findings"][0];
+    assert_eq!(f["verification"]["status"], "live", "{f}");
+    assert_eq!(f["verification"]["not_authorized_for"], "acme");
+    assert!(f["verification"]["lockout"].is_null());
+    assert_eq!(state_of(&r, &next), "live");
+    assert_eq!(state_of(&r, &dead), "dead (before)");
+    assert!(
+        !all.contains("A1b2"),
+        "the SSO authorisation link is not kept"
+    );
+}
+
+#[test]
+fn states_before_and_after_and_the_exit_codes_of_revoke_and_incident() {
+    // Dead before: nothing is revoked, and every token is dead at the end: 0.
+    let mut server = Server::new();
+    let dead = mint("ghp");
+    server.mock("GET", "/user").with_status(401).create();
+    let post = server
+        .mock("POST", "/credentials/revoke")
+        .expect(0)
+        .create();
+    let (r, code, all) = respond_run(&server, &["incident", "--yes"], &dead);
+    post.assert();
+    assert_eq!(code, 0, "{all}");
+    assert_eq!(state_of(&r, &dead), "dead (before)");
+    assert!(all.contains("dead (before)"), "the summary says it: {all}");
+
+    // Still live after the re-check: submitted, 3, and the JSON keeps both states.
+    let mut server = Server::new();
+    let live = mint("ghp");
+    server
+        .mock("GET", "/user")
+        .with_status(200)
+        .with_body(r#"{"login":"octocat"}"#)
+        .create();
+    server
+        .mock("POST", "/credentials/revoke")
+        .with_status(202)
+        .create();
+    let (r, code, all) = respond_run(
+        &server,
+        &["incident", "--yes", "--blast-radius-limit", "0"],
+        &live,
+    );
+    assert_eq!(code, 3, "{all}");
+    assert_eq!(state_of(&r, &live), "live → still live (submitted)");
+    let f = &r["findings"][0];
+    assert_eq!(f["state"]["before"], "live");
+    assert_eq!(f["revocation"]["status"], "submitted");
+    assert!(all.contains("live → still live (submitted)"), "{all}");
+
+    // `revoke` of tokens it never checked before: `not checked → revoked`, 0.
+    let mut server = Server::new();
+    let tok = mint("github_pat");
+    server.mock("GET", "/user").with_status(401).create();
+    server
+        .mock("POST", "/credentials/revoke")
+        .with_status(202)
+        .create();
+    let (r, code, _) = respond_run(&server, &["revoke", "--yes"], &tok);
+    assert_eq!(code, 0);
+    assert_eq!(state_of(&r, &tok), "not checked → revoked");
+
+    // `scan --revoke` keeps the findings code.
+    let (_, code, _) = respond_run(&server, &["scan", "-", "--revoke", "--yes"], &tok);
+    assert_eq!(code, 1);
+
+    // A failed revocation: 4, even beside a live token.
+    let mut server = Server::new();
+    server
+        .mock("POST", "/credentials/revoke")
+        .with_status(422)
+        .create();
+    server
+        .mock("GET", "/user")
+        .with_status(200)
+        .with_body("{}")
+        .create();
+    let (r, code, _) = respond_run(
+        &server,
+        &["incident", "--yes", "--blast-radius-limit", "0"],
+        &tok,
+    );
+    assert_eq!(code, 4);
+    assert_eq!(state_of(&r, &tok), "live → still live (revocation failed)");
+}
+
+#[test]
+fn a_lockout_during_an_incident_is_unknown_lockout_never_dead_nor_done() {
+    let mut server = Server::new();
+    let (a, b, c) = (mint("ghp"), mint("gho"), mint("ghu"));
+    server
+        .mock("GET", "/user")
+        .match_header("authorization", bearer(&a))
+        .with_status(401)
+        .create();
+    server
+        .mock("GET", "/user")
+        .match_header("authorization", bearer(&b))
+        .with_status(403)
+        .with_body(
+            r#"{"message":"Maximum number of login attempts exceeded. Please try again later."}"#,
+        )
+        .expect(1)
+        .create();
+    let untouched = server
+        .mock("GET", "/user")
+        .match_header("authorization", bearer(&c))
+        .expect(0)
+        .create();
+    server
+        .mock("POST", "/credentials/revoke")
+        .with_status(202)
+        .expect(1)
+        .create();
+    let (r, code, all) = respond_run(&server, &["incident", "--yes"], &format!("{a}\n{b}\n{c}\n"));
+    untouched.assert();
+    assert_eq!(code, 1, "not known to be dead, not known to be live: {all}");
+    assert_eq!(state_of(&r, &a), "dead (before)");
+    assert_eq!(
+        state_of(&r, &b),
+        "unknown (lockout) → unknown (lockout, submitted)"
+    );
+    assert_eq!(
+        state_of(&r, &c),
+        "unknown (lockout) → unknown (lockout, submitted)"
+    );
+    assert_eq!(r["findings"][2]["verification"]["lockout"], true);
 }

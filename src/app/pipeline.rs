@@ -14,6 +14,7 @@ use super::{EXIT_INCOMPLETE, EXIT_LIVE, EXIT_REVOKE_FAILED};
 use crate::console::{self, Console};
 use crate::diagnostics::{Diagnostics, Stats};
 use crate::finding::{Finding, Location};
+use crate::github::state::{self, End};
 use crate::plan::{OutputPlan, Plan};
 use crate::report::{self, Format, Sink, SinkOptions};
 use crate::respond;
@@ -28,6 +29,10 @@ pub struct Reported {
     pub findings: Vec<Finding>,
     /// Where the command prints anything it has to add.
     pub console: Arc<Console>,
+    /// Every action taken on GitHub, in order (for the incident record).
+    pub journal: Vec<crate::audit::Entry>,
+    /// When the scan ended: when its tokens were found.
+    pub found_at: String,
 }
 
 /// What a command adds to the shared steps (`patrol github`: findings stored by earlier runs,
@@ -101,6 +106,7 @@ pub fn scan_and_report_with(
         source.scan(&scanner)?;
     }
     let mut findings = scanner.finish();
+    let found_at = crate::time::now_utc();
     findings.retain(|f| f.confidence >= plan.min_confidence);
     let (mut stats, problems) = diagnostics.finish();
     let (mut findings, suppressed) = plan.suppressor.apply(findings);
@@ -135,11 +141,21 @@ pub fn scan_and_report_with(
         sink.finish(&stats)
     };
     written(write(&mut sink))?;
+    // `revoke` and `incident` say where tokens ended (every one dead is done); the other
+    // commands say what was found.
+    let by_end = plan.respond.exit_by_end_state;
+    let ends: Vec<End> = findings.iter().map(state::end).collect();
+    let live = if by_end {
+        ends.contains(&End::Live)
+    } else {
+        outcome.any_live
+    };
+    let settled = by_end && ends.iter().all(|e| *e == End::Dead);
     let exit_code = if outcome.any_failed {
         EXIT_REVOKE_FAILED
-    } else if outcome.any_live {
+    } else if live {
         EXIT_LIVE
-    } else if !(findings.is_empty() && extra.is_empty()) && plan.output.exit_code != 0 {
+    } else if !settled && !(findings.is_empty() && extra.is_empty()) && plan.output.exit_code != 0 {
         i32::from(plan.output.exit_code)
     } else if stats.incomplete && !plan.output.allow_incomplete {
         EXIT_INCOMPLETE
@@ -151,6 +167,8 @@ pub fn scan_and_report_with(
         exit_code,
         findings,
         console: plan.console.clone(),
+        journal: outcome.journal,
+        found_at,
     })
 }
 

@@ -59,6 +59,14 @@ pub struct RespondArgs {
     /// Retries of a request after a network error, 5xx or rate limit
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub api_retries: u32,
+    /// Most requests spent on each live token's blast radius (owner, scopes, organisations,
+    /// repositories it reads, pushes to, administers); 0 skips it
+    #[arg(long, value_name = "N", default_value_t = crate::github::blast::DEFAULT_LIMIT)]
+    pub blast_radius_limit: u32,
+    /// Keep re-checking a token GitHub accepted to revoke for this long (after 2, 5, 10, 20, 20…
+    /// seconds) before calling it submitted but still live
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub recheck_for: u64,
 }
 
 #[derive(Debug, Args)]

@@ -31,7 +31,11 @@ OAuth, GitHub App user, installation and refresh tokens; legacy tokens; and valu
 GitHub credential names) in files, git history and CI logs, and help put a leak right: verify, revoke, replace.\n\n\
 Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 usage or fatal error, 3 a live \
 secret was found (--verify), 4 a revocation failed, 5 the scan was incomplete (an input could not \
-be read completely; findings codes take precedence; see --allow-incomplete)."
+be read completely; findings codes take precedence; see --allow-incomplete).\n\n\
+`revoke` and `incident` exit by where tokens end: 0 every token found is dead at the end \
+(revoked or dead before), 1 some token's end is not known (unverifiable, lockout, not revoked), \
+3 a token is still live, 4 a revocation failed, 5 all dead but an input was not read completely. \
+`scan --revoke` keeps the findings codes."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -201,6 +205,11 @@ pub struct StepsArgs {
 pub struct IncidentArgs {
     /// Files to read (a chat export such as a Slack JSON export); standard input by default
     pub paths: Vec<PathBuf>,
+    /// Write an incident record to FILE: Markdown (JSON with -f json) — when and where each
+    /// token was found, its blast radius, each action with its time and GitHub's answer, the
+    /// final state and the remaining manual steps; never a secret
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     #[command(flatten)]
     pub respond: RespondArgs,
     #[command(flatten)]

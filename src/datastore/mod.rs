@@ -341,6 +341,8 @@ impl Datastore {
                     location_count: count,
                     verification: responses.0.as_deref().map(parse_json).transpose()?,
                     revocation: responses.1.as_deref().map(parse_json).transpose()?,
+                    before: None,
+                    blast_radius: None,
                 },
                 first_seen,
                 last_seen,

@@ -32,6 +32,8 @@ fn finding(secret: &str, path: &str) -> Finding {
         location_count: 1,
         verification: None,
         revocation: None,
+        before: None,
+        blast_radius: None,
     }
 }
 

@@ -330,7 +330,9 @@ impl Client {
             }
             return Ok(Some(wait + jitter(Duration::from_millis(250))));
         }
-        if r.status >= 500 {
+        // 501: the server does not implement the route (an older GitHub Enterprise Server);
+        // asking again will not change that.
+        if r.status >= 500 && r.status != 501 {
             return Ok(Some(self.backoff(attempt)));
         }
         Ok(None)

@@ -286,6 +286,9 @@ pub fn respond_options(a: &RespondArgs) -> RespondOptions {
             ..ClientConfig::default()
         },
         interval: Duration::from_millis(a.api_interval),
+        blast_radius_limit: a.blast_radius_limit,
+        recheck_for: Duration::from_secs(a.recheck_for),
+        exit_by_end_state: false,
     }
 }
 

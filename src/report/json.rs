@@ -8,6 +8,8 @@ use serde::Serialize;
 use super::{Report, SecretDisplay};
 use crate::diagnostics::{Problem, Stats};
 use crate::finding::{Finding, Location};
+use crate::github::blast::BlastRadius;
+use crate::github::state::{self, TokenState};
 use crate::github::{Revocation, Verification};
 use crate::matcher::Encoding;
 
@@ -48,6 +50,11 @@ struct FindingOut<'a> {
     verification: Option<&'a Verification>,
     #[serde(skip_serializing_if = "Option::is_none")]
     revocation: Option<&'a Revocation>,
+    /// Before and after (`live → revoked`), once anything was checked or done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<TokenState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blast_radius: Option<&'a BlastRadius>,
     locations: &'a [Location],
     /// Every location seen; `locations` lists the first `--max-locations` of them.
     location_count: u64,
@@ -79,6 +86,10 @@ struct LineOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     revocation: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     git: Option<&'a crate::finding::GitContext>,
     #[serde(skip_serializing_if = "Option::is_none")]
     image: Option<&'a crate::finding::ImageContext>,
@@ -95,6 +106,8 @@ fn finding_out<'a>(f: &'a Finding, secrets: SecretDisplay) -> FindingOut<'a> {
         fingerprint: &f.fingerprint,
         verification: f.verification.as_ref(),
         revocation: f.revocation.as_ref(),
+        state: state::of(f),
+        blast_radius: f.blast_radius.as_ref(),
         locations: &f.locations,
         location_count: f.location_count,
     }
@@ -146,6 +159,8 @@ pub fn write_finding_lines(
 ) -> io::Result<()> {
     {
         let secret = secrets.text(&f.secret);
+        let state = state::of(f).map(|s| s.text);
+        let severity = f.blast_radius.as_ref().map(|b| b.severity.as_str());
         for l in &f.locations {
             let line = LineOut {
                 fingerprint: &f.fingerprint,
@@ -162,6 +177,8 @@ pub fn write_finding_lines(
                 decoded: &l.decoded,
                 verification: f.verification.as_ref().map(|v| v.status()),
                 revocation: f.revocation.as_ref().map(|r| r.status()),
+                state: state.clone(),
+                severity,
                 git: l.git.as_ref(),
                 image: l.image.as_ref(),
                 chat: l.chat.as_ref(),

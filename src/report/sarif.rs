@@ -105,7 +105,10 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                     "checksum": f.checksum.as_str(),
                     "decoded": l.decoded,
                     "verification": f.verification.as_ref().map(|v| v.status()),
-                    "revocation": f.revocation.as_ref().map(|r| r.status())
+                    "revocation": f.revocation.as_ref().map(|r| r.status()),
+                    "state": crate::github::state::of(f).map(|s| s.text),
+                    "severity": f.blast_radius.as_ref().map(|b| b.severity.as_str()),
+                    "blastRadius": f.blast_radius
                 }
             });
             if let Some(image) = &l.image {

@@ -6,6 +6,8 @@ use std::io::{self, Write};
 use super::Report;
 use crate::console::escape;
 use crate::diagnostics::human_bytes;
+use crate::github::blast::{self, Severity};
+use crate::github::state;
 use crate::matcher::Checksum;
 
 struct Style {
@@ -48,8 +50,20 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             };
             writeln!(out, "    verified: {painted}")?;
         }
+        if let Some(b) = &f.blast_radius {
+            let text = escape(&blast::describe(b)).into_owned();
+            let painted = if b.severity <= Severity::High {
+                st.paint("1;31", &text)
+            } else {
+                text
+            };
+            writeln!(out, "    blast radius: {painted}")?;
+        }
         if let Some(r) = &f.revocation {
             writeln!(out, "    revocation: {}", escape(&r.describe()))?;
+        }
+        if let Some(s) = state::of(f).filter(|_| f.revocation.is_some()) {
+            writeln!(out, "    state: {}", escape(&s.text))?;
         }
         for l in &f.locations {
             let via = if l.decoded.is_empty() {
