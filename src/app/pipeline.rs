@@ -151,11 +151,12 @@ pub fn scan_and_report_with(
         outcome.any_live
     };
     let settled = by_end && ends.iter().all(|e| *e == End::Dead);
+    let found = !(findings.is_empty() && extra.is_empty());
     let exit_code = if outcome.any_failed {
         EXIT_REVOKE_FAILED
     } else if live {
         EXIT_LIVE
-    } else if !settled && !(findings.is_empty() && extra.is_empty()) && plan.output.exit_code != 0 {
+    } else if found && !settled && plan.output.exit_code != 0 {
         i32::from(plan.output.exit_code)
     } else if stats.incomplete && !plan.output.allow_incomplete {
         EXIT_INCOMPLETE
