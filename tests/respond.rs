@@ -249,6 +249,8 @@ fn revoke_outcomes_submitted_failed_not_revocable_and_installation_self_revoke()
         &[
             "revoke",
             "--yes",
+            "--recheck-for",
+            "0",
             "--audit-log",
             audit.path().to_str().unwrap(),
         ],
@@ -555,6 +557,8 @@ fn no_full_secret_in_output_of_respond_flows() {
         .args([
             "incident",
             "--yes",
+            "--recheck-for",
+            "0",
             "--api-interval",
             "0",
             "--api-url",
