@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP=1
-TARGETS=(matcher archive git_tree log_name config document image_spec chat)
+TARGETS=(matcher archive git_tree log_name config document image_spec chat merge)
 target=${1:-all}
 seconds=${2:-600}
 # Safe Rust throughout, so no ASan (twice the executions); debug assertions for overflow checks.
@@ -22,6 +22,7 @@ max_len() {
     image_spec) echo 16384 ;;
     git_tree) echo 4096 ;;
     log_name) echo 512 ;;
+    merge) echo 16384 ;;
   esac
 }
 

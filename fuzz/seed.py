@@ -215,6 +215,36 @@ def chat_seeds():
           b'"replies":[{"user":"u","message":"r","create_at":2}]}}\n')
 
 
+def merge_seeds():
+    """Reports as `patrol merge` reads them: json and SARIF, secrets redacted or whole-looking."""
+    location = {"source": "git", "path": "src/a.env", "line": 3, "column": 7, "offset": 40,
+                "decoded": ["base64"], "git": {"object": "blob", "id": "ab" * 20, "in_head": True,
+                "commit": {"id": "cd" * 20, "author": "A", "email": "a@example.com",
+                           "date": "2025-01-01T00:00:00+00:00", "summary": "s"}}}
+    finding = {"rule": "github-classic-pat", "kind": "classic-pat", "confidence": "high",
+               "checksum": "valid", "secret": "ghp_abcd\u2026", "fingerprint": "0" * 64,
+               "verification": {"status": "live", "login": "x"},
+               "revocation": {"status": "failed", "reason": "r"},
+               "locations": [location, dict(location, line=9)], "location_count": 5}
+    whole = dict(finding, secret="not-redacted-value", fingerprint="1" * 64)
+    report = {"version": 1, "findings": [finding, whole],
+              "suppressed": [dict(finding, reason="baseline")],
+              "summary": {"findings": 2, "files": 3, "incomplete": True, "notes": ["n"]},
+              "errors": [{"path": "p", "message": "m"}]}
+    import json
+    write("merge", "json", json.dumps(report))
+    result = {"ruleId": "r", "ruleIndex": 0, "level": "error", "message": {"text": "t"},
+              "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a"},
+                                                  "region": {"startLine": 1}}}],
+              "partialFingerprints": {"patrolSecretSha256/v1": "0" * 64},
+              "properties": {"kind": "classic-pat", "checksum": "valid", "secret": "whole-value",
+                             "verification": "live"}}
+    sarif = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "patrol", "rules": [
+        {"id": "r"}]}}, "invocations": [{"toolExecutionNotifications": [{"message": {"text": "x"}}]}],
+        "results": [result, dict(result, suppressions=[{"kind": "external"}])]}]}
+    write("merge", "sarif", json.dumps(sarif))
+
+
 def main():
     fixtures = fixture_texts()
     rules = rule_files()
@@ -226,6 +256,7 @@ def main():
     document_seeds()
     image_spec_seeds()
     chat_seeds()
+    merge_seeds()
     dictionaries(rules)
     for t in sorted(os.listdir(SEEDS)):
         print(f"seeds/{t}: {len(os.listdir(SEEDS / t))} files")

@@ -239,7 +239,7 @@ impl Default for Collector {
 }
 
 /// Sorts, drops repeats (uncounting them) and keeps the first `max`.
-fn trim_locations(f: &mut Finding, max: usize) {
+pub(crate) fn trim_locations(f: &mut Finding, max: usize) {
     f.locations.sort();
     let before = f.locations.len();
     f.locations.dedup();
@@ -326,11 +326,16 @@ impl Collector {
                 f
             })
             .collect();
-        out.sort_by(|a, b| {
-            (&a.locations[0], &a.fingerprint).cmp(&(&b.locations[0], &b.fingerprint))
-        });
+        sort_findings(&mut out);
         out
     }
+}
+
+/// The order of findings in every report: by their first location, then fingerprint.
+pub(crate) fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.locations.first(), &a.fingerprint).cmp(&(b.locations.first(), &b.fingerprint))
+    });
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod github;
 pub mod hook;
 pub mod kind;
 pub mod matcher;
+pub mod merge;
 pub mod plan;
 pub mod record;
 pub mod registry;

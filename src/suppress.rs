@@ -30,7 +30,7 @@ pub enum SuppressError {
     Exclude { glob: String, message: String },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Reason {
     /// The fingerprint is allowlisted.
@@ -127,6 +127,11 @@ impl Suppressor {
         self.baseline
             .extend(found.into_iter().filter(|f| is_fingerprint(f)));
         Ok(())
+    }
+
+    /// Whether the baseline lists the secret with `fingerprint`.
+    pub fn in_baseline(&self, fingerprint: &str) -> bool {
+        self.baseline.contains(fingerprint)
     }
 
     /// Paths (gitignore globs, relative to the repository) whose locations are dropped.

@@ -11,6 +11,7 @@ mod github;
 mod hook;
 mod image;
 mod logs;
+mod merge;
 mod pipeline;
 mod report;
 mod respond;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Github(args) => github::run(args),
         Command::Report(args) => report::run(args),
         Command::Image(args) => image::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Baseline(args) => baseline::run(args),
         Command::Config(args) => config::run(args),
         Command::Completions(args) => docs::completions(args),

@@ -18,6 +18,7 @@ use crate::github::state::{self, End};
 use crate::plan::{OutputPlan, Plan};
 use crate::report::{self, Format, Sink, SinkOptions};
 use crate::respond;
+use crate::rules::Rule;
 use crate::scan::Scanner;
 use crate::source::Source;
 use crate::source::reader::{DEFAULT_CHUNK, OnBinary};
@@ -73,7 +74,7 @@ pub fn scan_and_report_with(
 ) -> Result<Reported> {
     // The output is opened before anything is read or sent: an unwritable `-o` must not
     // leave tokens revoked and no report written.
-    let sink = Mutex::new(open_sink(plan)?);
+    let sink = Mutex::new(open_sink(&plan.output, plan.rules.clone())?);
     if let Some(n) = plan.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -151,18 +152,15 @@ pub fn scan_and_report_with(
         outcome.any_live
     };
     let settled = by_end && ends.iter().all(|e| *e == End::Dead);
-    let found = !(findings.is_empty() && extra.is_empty());
-    let exit_code = if outcome.any_failed {
-        EXIT_REVOKE_FAILED
-    } else if live {
-        EXIT_LIVE
-    } else if found && !settled && plan.output.exit_code != 0 {
-        i32::from(plan.output.exit_code)
-    } else if stats.incomplete && !plan.output.allow_incomplete {
-        EXIT_INCOMPLETE
-    } else {
-        0
-    };
+    let exit_code = exit_code(
+        Outcome {
+            revocation_failed: outcome.any_failed,
+            live,
+            found: !(findings.is_empty() && extra.is_empty()) && !settled,
+            incomplete: stats.incomplete,
+        },
+        &plan.output,
+    );
     findings.extend(extra);
     Ok(Reported {
         exit_code,
@@ -171,6 +169,30 @@ pub fn scan_and_report_with(
         journal: outcome.journal,
         found_at,
     })
+}
+
+/// What decides a run's exit code.
+pub(super) struct Outcome {
+    pub revocation_failed: bool,
+    pub live: bool,
+    pub found: bool,
+    pub incomplete: bool,
+}
+
+/// The exit code of a run (README, "Exit codes"): a failed revocation, then a live secret, then
+/// findings (`--exit-code`), then an incomplete scan (unless `--allow-incomplete`).
+pub(super) fn exit_code(o: Outcome, output: &OutputPlan) -> i32 {
+    if o.revocation_failed {
+        EXIT_REVOKE_FAILED
+    } else if o.live {
+        EXIT_LIVE
+    } else if o.found && output.exit_code != 0 {
+        i32::from(output.exit_code)
+    } else if o.incomplete && !output.allow_incomplete {
+        EXIT_INCOMPLETE
+    } else {
+        0
+    }
 }
 
 /// Feeds a streaming sink while the scan runs, with the filters the end of the run applies:
@@ -212,10 +234,27 @@ impl Live<'_> {
     }
 }
 
-/// The report's sink, writing to `-o FILE` (created now) or standard output.
-pub(super) fn open_sink(plan: &Plan) -> Result<Box<dyn Sink>> {
-    let out: &OutputPlan = &plan.output;
-    let (writer, color): (Box<dyn Write + Send>, bool) = match &out.path {
+/// The report's sink, writing to `-o FILE` (created now) or standard output; `rules` describe
+/// the findings (SARIF).
+pub(super) fn open_sink(out: &OutputPlan, rules: Vec<Rule>) -> Result<Box<dyn Sink>> {
+    let (writer, color) = open_output(out)?;
+    Ok(report::make_sink(
+        out.format,
+        writer,
+        SinkOptions {
+            show_secrets: out.show_secrets,
+            color,
+            quiet: out.quiet,
+            list_problems: out.quiet || out.path.is_some(),
+            rules,
+        },
+    ))
+}
+
+/// Where the report goes: `-o FILE` (created now) or standard output, and whether text there
+/// is coloured.
+pub(super) fn open_output(out: &OutputPlan) -> Result<(Box<dyn Write + Send>, bool)> {
+    Ok(match &out.path {
         Some(path) => (
             Box::new(BufWriter::new(
                 File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
@@ -226,18 +265,7 @@ pub(super) fn open_sink(plan: &Plan) -> Result<Box<dyn Sink>> {
             Box::new(BufWriter::new(io::stdout())),
             console::use_color(out.color, io::stdout().is_terminal()),
         ),
-    };
-    Ok(report::make_sink(
-        out.format,
-        writer,
-        SinkOptions {
-            show_secrets: out.show_secrets,
-            color,
-            quiet: out.quiet,
-            list_problems: out.quiet || out.path.is_some(),
-            rules: plan.rules.clone(),
-        },
-    ))
+    })
 }
 
 pub(super) fn written(result: io::Result<()>) -> Result<()> {

@@ -34,7 +34,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         .filter(|s| !args.new || Some(s.first_run) == last_run)
         .map(|s| s.finding)
         .collect();
-    let mut sink = open_sink(&plan)?;
+    let mut sink = open_sink(&plan.output, plan.rules.clone())?;
     let mut write = || -> std::io::Result<()> {
         for f in &findings {
             sink.finding(f)?;

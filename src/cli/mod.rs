@@ -71,6 +71,9 @@ pub enum Command {
     /// Scan container images: docker save tarballs, OCI layouts, or REGISTRY/NAME[:TAG|@DIGEST]
     /// pulled over the registry API (every layer, deleted files included, and the config)
     Image(ImageArgs),
+    /// Combine reports (json or sarif) of shards or separate runs into one, deduplicated by
+    /// secret, every location kept; the exit code follows the merged findings as a scan's would
+    Merge(MergeArgs),
     /// Write a baseline (a json report without secrets) of what PATH… holds now, to stdout
     Baseline(BaselineArgs),
     /// Check a configuration file
@@ -90,6 +93,21 @@ pub struct BaselineArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub detect: DetectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The reports, as `-f json` or `-f sarif` wrote them (all in one format)
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+    /// A previous json report: its secrets are not reported as new (the summary counts them)
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Also list suppressed findings, with the reason for each
+    #[arg(long)]
+    pub show_suppressed: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -61,6 +61,22 @@ pub struct OutputPlan {
     pub max_locations: usize,
 }
 
+impl OutputPlan {
+    /// The output flags as given.
+    pub fn of(args: &OutputArgs) -> OutputPlan {
+        OutputPlan {
+            format: args.format,
+            path: args.output.clone(),
+            show_secrets: args.show_secrets,
+            exit_code: args.exit_code,
+            allow_incomplete: args.allow_incomplete,
+            quiet: args.quiet,
+            color: args.color,
+            max_locations: args.max_locations,
+        }
+    }
+}
+
 /// Everything one run needs, decided before anything is read.
 pub struct Plan {
     /// Every rule in use (built-in, `--rules`, `patrol.toml`), minus the disabled ones.
@@ -151,16 +167,7 @@ pub fn lower(mut req: Request) -> Result<Plan, PlanError> {
         threads: req.content.and_then(|c| c.threads),
         archive_limits: req.archives.map_or_else(Limits::default, archive_limits),
         respond: respond_options(req.respond),
-        output: OutputPlan {
-            format: req.output.format,
-            path: req.output.output.clone(),
-            show_secrets: req.output.show_secrets,
-            exit_code: req.output.exit_code,
-            allow_incomplete: req.output.allow_incomplete,
-            quiet: req.output.quiet,
-            color: req.output.color,
-            max_locations: req.output.max_locations,
-        },
+        output: OutputPlan::of(req.output),
         console,
     })
 }

@@ -3,7 +3,7 @@
 //! was given.
 
 mod json;
-mod sarif;
+pub mod sarif;
 mod sink;
 mod text;
 

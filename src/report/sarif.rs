@@ -1,6 +1,7 @@
 //! `sarif`: SARIF 2.1.0 as GitHub code scanning accepts it. One rule per rule id with results,
 //! one result per location, relative `artifactLocation` URIs, and a stable
-//! `partialFingerprints` entry derived from the secret's fingerprint.
+//! `partialFingerprints` entry derived from the secret's fingerprint. Each result's properties
+//! repeat the secret as shown, so that `patrol merge` can redact a report again.
 
 use std::io::{self, Write};
 
@@ -9,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::Report;
 use crate::matcher::Checksum;
-use crate::rules::Confidence;
+use crate::rules::{Confidence, TokenKind};
 
 /// Percent-encodes what may not stand in a URI reference; keeps `/`.
 fn uri(path: &str) -> String {
@@ -38,6 +39,21 @@ const HELP: &str = "A GitHub credential was found in this file. Treat it as comp
 revoke it (`patrol scan PATH --revoke`, or delete it in the owner's GitHub settings), create a \
 replacement with the least scopes needed, store it as a secret (for Actions: `gh secret set NAME`), \
 remove it from the file, and rewrite history if it was committed.";
+
+/// A result's text: what was found, with the secret as the report shows it (`patrol merge`
+/// rewrites it when it redacts).
+pub fn message(kind: TokenKind, secret: &str, checksum: Checksum) -> String {
+    let checksum = match checksum {
+        Checksum::Valid => " (checksum valid)",
+        Checksum::Unverified => " (checksum unverified)",
+        Checksum::Invalid => " (checksum INVALID)",
+        Checksum::None => "",
+    };
+    format!(
+        "GitHub {} {secret}{checksum} found; revoke and replace it.",
+        kind.describe()
+    )
+}
 
 pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let all = r
@@ -70,12 +86,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut results = Vec::new();
     for (f, suppressed) in all {
         let rule_index = rule_ids.iter().position(|id| *id == f.rule).unwrap_or(0);
-        let checksum = match f.checksum {
-            Checksum::Valid => " (checksum valid)",
-            Checksum::Unverified => " (checksum unverified)",
-            Checksum::Invalid => " (checksum INVALID)",
-            Checksum::None => "",
-        };
+        let secret = r.secrets.text(&f.secret);
         for l in &f.locations {
             let location_hash: String = Sha256::digest(format!("{}:{}", f.fingerprint, l.path))
                 .iter()
@@ -86,9 +97,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                 "ruleId": f.rule,
                 "ruleIndex": rule_index,
                 "level": level(f.confidence),
-                "message": {"text": format!(
-                    "GitHub {} {}{} found; revoke and replace it.",
-                    f.kind.describe(), r.secrets.text(&f.secret), checksum)},
+                "message": {"text": message(f.kind, &secret, f.checksum)},
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": {"uri": uri(&l.path), "uriBaseId": "%SRCROOT%"},
@@ -103,6 +112,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                     "kind": f.kind.as_str(),
                     "confidence": f.confidence.as_str(),
                     "checksum": f.checksum.as_str(),
+                    "secret": secret,
                     "decoded": l.decoded,
                     "verification": f.verification.as_ref().map(|v| v.status()),
                     "revocation": f.revocation.as_ref().map(|r| r.status()),
