@@ -47,7 +47,8 @@ pub struct Stats {
 }
 
 /// `patrol github`'s counts (the json summary's `repositories`).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RepositoryStats {
     /// Repositories (and wikis, gists) selected after filters and sharding.
     pub selected: u64,

@@ -993,3 +993,96 @@ fn pull_request_heads_wikis_and_gists_are_scanned_when_asked_and_excludes_apply(
             .contains("acme/lib.wiki")
     );
 }
+
+// ---------------------------------------------------------------- shards and merge
+
+/// N shards of one organisation, each a separate `patrol github --shard K/N` process with its
+/// own cache and datastore, merged with `patrol merge`, report what one process reports.
+#[test]
+fn shards_run_as_separate_processes_merge_into_the_single_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = mint("ghp");
+    let names = ["app", "lib", "web", "infra", "docs", "cli"];
+    let mut repos = Vec::new();
+    let mut listing = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let mut files = files_with(&mint("ghp"));
+        if i % 2 == 0 {
+            files.push(("deploy.sh", format!("export GH_TOKEN={shared}\n")));
+        }
+        let repo = Repo::new(dir.path(), name, &files);
+        listing.push(repo_json(
+            &format!("acme/{name}"),
+            &repo.file_url(),
+            "2026-01-01T00:00:00Z",
+            false,
+            false,
+        ));
+        repos.push(repo);
+    }
+    let api = Api::start();
+    api.reply(PAGE1, 200, format!("[{}]", listing.join(",")));
+    const N: u32 = 3;
+    let shard_sizes: Vec<usize> = (0..N)
+        .map(|k| {
+            names
+                .iter()
+                .filter(|n| patrol::shard::shard_of(&format!("acme/{n}"), N) == k)
+                .count()
+        })
+        .collect();
+    assert!(
+        shard_sizes.iter().filter(|&&n| n > 0).count() >= 2,
+        "the repositories spread over several shards: {shard_sizes:?}"
+    );
+
+    let (single, code) = run_github(&api, &dir.path().join("single"), "tok", &["--org", "acme"]);
+    assert_eq!(code, 1, "{single}");
+    let mut reports = Vec::new();
+    for k in 0..N {
+        let own = dir.path().join(format!("shard-{k}"));
+        let shard = format!("{k}/{N}");
+        let (report, code) = run_github(&api, &own, "tok", &["--org", "acme", "--shard", &shard]);
+        assert!(code == 0 || code == 1, "{report}");
+        assert_eq!(
+            report["summary"]["repositories"]["selected"], shard_sizes[k as usize],
+            "shard {shard} scans its repositories only"
+        );
+        let file = dir.path().join(format!("shard-{k}.json"));
+        std::fs::write(&file, report.to_string()).unwrap();
+        reports.push(file);
+    }
+    let out = patrol()
+        .arg("merge")
+        .args(&reports)
+        .args(["-f", "json", "--show-secrets"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(merged["findings"], single["findings"]);
+    assert_eq!(
+        merged["findings"].as_array().unwrap().len(),
+        names.len() + 1
+    );
+    assert_eq!(
+        repos_of(&merged, &shared),
+        ["acme/app", "acme/docs", "acme/web"]
+    );
+    assert_eq!(merged["errors"], single["errors"]);
+    for key in ["findings", "locations", "files", "bytes"] {
+        assert_eq!(
+            merged["summary"][key], single["summary"][key],
+            "summary.{key}"
+        );
+    }
+    assert_eq!(
+        merged["summary"]["repositories"]["selected"],
+        single["summary"]["repositories"]["selected"]
+    );
+}

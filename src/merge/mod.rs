@@ -288,7 +288,8 @@ fn shown(secret: &Secret, show_secrets: bool) -> Secret {
 }
 
 /// Adds one report's `summary` counters to `into`: numbers summed, flags or'ed, lists joined
-/// without repeats. Generic, so counters added later merge too.
+/// without repeats, objects (`repositories`) field by field. Generic, so counters added later
+/// merge too.
 fn merge_counters(into: &mut serde_json::Map<String, Value>, from: serde_json::Map<String, Value>) {
     for (key, value) in from {
         let merged = match (into.remove(&key), value) {
@@ -298,6 +299,10 @@ fn merge_counters(into: &mut serde_json::Map<String, Value>, from: serde_json::M
                 _ => Value::from(a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0)),
             },
             (Some(Value::Bool(a)), Value::Bool(b)) => Value::Bool(a || b),
+            (Some(Value::Object(mut a)), Value::Object(b)) => {
+                merge_counters(&mut a, b);
+                Value::Object(a)
+            }
             (Some(Value::Array(mut a)), Value::Array(b)) => {
                 for v in b {
                     if !a.contains(&v) {

@@ -5,9 +5,10 @@ use super::*;
 #[test]
 fn counters_add_up_field_by_field() {
     let mut into = serde_json::Map::new();
-    let a = json!({"files": 2, "bytes": 10, "incomplete": false, "notes": ["x"], "rate": 0.5});
+    let a = json!({"files": 2, "bytes": 10, "incomplete": false, "notes": ["x"], "rate": 0.5,
+        "repositories": {"selected": 2, "skipped": 1}});
     let b = json!({"files": 3, "bytes": 5, "incomplete": true, "notes": ["x", "y"], "rate": 1.0,
-        "new_counter": 4});
+        "new_counter": 4, "repositories": {"selected": 3}});
     for v in [a, b] {
         let serde_json::Value::Object(m) = v else {
             unreachable!()
@@ -17,7 +18,7 @@ fn counters_add_up_field_by_field() {
     assert_eq!(
         Value::Object(into),
         json!({"files": 5, "bytes": 15, "incomplete": true, "notes": ["x", "y"], "rate": 1.5,
-            "new_counter": 4})
+            "new_counter": 4, "repositories": {"selected": 5, "skipped": 1}})
     );
 }
 
