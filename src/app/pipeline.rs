@@ -156,7 +156,7 @@ pub fn scan_and_report_with(
         Outcome {
             revocation_failed: outcome.any_failed,
             live,
-            found: !(findings.is_empty() && extra.is_empty()) && !settled,
+            found: !(settled || (findings.is_empty() && extra.is_empty())),
             incomplete: stats.incomplete,
         },
         &plan.output,
