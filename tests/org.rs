@@ -520,6 +520,16 @@ fn an_organisation_is_scanned_then_skipped_then_only_the_new_commit_is_read() {
     let text = String::from_utf8_lossy(&out.stdout);
     for s in [&s_app, &s_lib, &s_new] {
         assert!(!text.contains(s.as_str()));
+        // Shown as a scan report shows it (prefix and four characters), not shortened twice.
+        let shown = format!("{}…", &s[..8]);
+        assert!(
+            stored["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["secret"] == shown.as_str()),
+            "{shown} in {text}"
+        );
     }
     let sarif = patrol()
         .args(["report", "-f", "sarif", "--datastore"])

@@ -9,7 +9,7 @@ use super::pipeline::{open_sink, written};
 use crate::cli::{Cli, Command, ReportArgs};
 use crate::datastore::Datastore;
 use crate::diagnostics::Stats;
-use crate::plan::{self, RepoConfig, Request};
+use crate::plan::{self, OutputPlan, RepoConfig, Request};
 
 pub fn run(args: ReportArgs) -> Result<i32> {
     // Detection and respond settings do not apply to stored findings: their defaults.
@@ -34,7 +34,12 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         .filter(|s| !args.new || Some(s.first_run) == last_run)
         .map(|s| s.finding)
         .collect();
-    let mut sink = open_sink(&plan.output, plan.rules.clone())?;
+    // What is stored is the redacted form already: shown as it is, not shortened again.
+    let stored_form = OutputPlan {
+        show_secrets: true,
+        ..plan.output.clone()
+    };
+    let mut sink = open_sink(&stored_form, plan.rules.clone())?;
     let mut write = || -> std::io::Result<()> {
         for f in &findings {
             sink.finding(f)?;
