@@ -193,6 +193,10 @@ pub fn write_markdown(record: &Record, out: &mut dyn Write) -> io::Result<()> {
                 l.source.as_str(),
                 code(&format!("{}:{}:{}", l.path, l.line, l.column))
             )?;
+            // A chat message: which one, by whom, when — what the responder deletes or edits.
+            if let Some(chat) = &l.chat {
+                writeln!(out, "  - {}", code(&crate::report::chat_line(chat)))?;
+            }
         }
         let unlisted = t.location_count.saturating_sub(t.locations.len() as u64);
         if unlisted > 0 {

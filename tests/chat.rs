@@ -655,4 +655,19 @@ fn incident_given_an_export_locates_the_messages() {
             .iter()
             .all(|c| c["channel"] == "general" && c["workspace"] == "acme-eng")
     );
+    // The incident record names the message, its author and time, not only a file position.
+    let record = dir.path().join("incident.md");
+    let out = patrol()
+        .args(["incident", "--dry-run", "--record"])
+        .arg(&record)
+        .args(["--api-url", "http://127.0.0.1:9"])
+        .arg(dir.path().join("acme/general/2024-01-02.json"))
+        .output()
+        .unwrap();
+    let md = std::fs::read_to_string(&record)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(md.contains("slack acme-eng #general, by Alice"), "{md}");
+    for secret in [&t.top, &t.reply, &t.attachment, &t.escaped, &t.previous] {
+        assert!(!md.contains(secret.as_str()), "{md}");
+    }
 }
