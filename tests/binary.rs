@@ -224,27 +224,6 @@ fn a_binary_archive_member_is_scanned_with_the_exact_rules() {
     assert!(loc.contains("native.so"), "{loc}");
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Std::new("git")
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}");
-}
-
 #[test]
 fn a_binary_blob_in_history_is_scanned_with_the_exact_rules() {
     let dir = tempfile::tempdir().unwrap();

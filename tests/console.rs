@@ -8,22 +8,6 @@ use std::process::Command as Process;
 
 use common::*;
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Process::new("git")
-        .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "core.hooksPath=/dev/null",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-}
-
 /// Runs patrol in `dir` and returns (exit code, stdout, stderr).
 fn run(dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
     let out = patrol()

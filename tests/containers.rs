@@ -221,33 +221,6 @@ fn no_archives_scans_a_gzip_named_txt_as_a_file() {
     assert!(secrets(&r).is_empty());
 }
 
-/// Runs git in `dir` with a fixed identity and no user configuration; panics on failure.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// The single location of `secret`'s finding in a `patrol git` report: (path, decoding steps,
 /// commit id).
 fn git_place(report: &serde_json::Value, secret: &str) -> (String, Vec<String>, String) {

@@ -8,17 +8,6 @@ use std::path::Path;
 
 use common::*;
 
-fn git(dir: &Path, args: &[&str]) {
-    let ok = std::process::Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .expect("git")
-        .success();
-    assert!(ok, "git {args:?}");
-}
-
 fn rule_file(dir: &Path, extra: &str) -> String {
     let text = format!(
         "[[rule]]\nid = \"acme-key\"\ndescription = \"ACME key\"\nkind = \"generic\"\n\

@@ -1,4 +1,4 @@
-//! Shared test helpers: the binary, token minting and fixture filling.
+//! Shared test helpers: the binary, token minting, fixture filling and git.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -67,4 +67,34 @@ pub fn finding<'a>(report: &'a serde_json::Value, secret: &str) -> &'a serde_jso
         .iter()
         .find(|f| f["secret"] == secret)
         .unwrap_or_else(|| panic!("no finding for {}", &secret[..secret.len().min(8)]))
+}
+
+/// Runs git in `dir` isolated from the machine's and the user's configuration (no system
+/// config, `HOME` is `dir`, no hooks, no signing), as Ada Lovelace; panics with git's error
+/// when it fails. Returns its standard output, trimmed.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(["-c", "core.hooksPath=/dev/null"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
