@@ -58,6 +58,10 @@ pub(super) fn named_digest(name: &str) -> Option<String> {
     spec::sha256_hex(&digest).is_some().then_some(digest)
 }
 
+/// Bytes read from an image file at a time: small enough to stay in the processor's cache
+/// between the read and the hashing and matching that follow.
+const READ_BUFFER: usize = 64 << 10;
+
 fn looks_like_json(head: &[u8]) -> bool {
     matches!(
         head.iter().find(|b| !b.is_ascii_whitespace()),
@@ -74,7 +78,7 @@ impl Bundle<'_> {
     pub fn scan_tarball(&self, path: &Path) {
         let diag = self.scanner.diagnostics;
         let mut file = match File::open(path) {
-            Ok(f) => BufReader::with_capacity(1 << 20, f),
+            Ok(f) => BufReader::with_capacity(READ_BUFFER, f),
             Err(e) => return diag.problem(&self.image, e.to_string()),
         };
         let head = match archive::read_head(&mut file) {
@@ -166,7 +170,7 @@ impl Bundle<'_> {
         for (rel, path) in files {
             let opened = File::open(&path).and_then(|f| Ok((f.metadata()?.len(), f)));
             let result = opened.and_then(|(len, f)| {
-                let mut r = BufReader::with_capacity(1 << 20, f);
+                let mut r = BufReader::with_capacity(READ_BUFFER, f);
                 self.entry(&rel, Some(len), &mut r, &mut entries)
             });
             if let Err(e) = result {
