@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""Stand-in GitHub API for the organisation benchmark (benches/org/run.sh): /orgs/acme/repos (all), /orgs/half/repos
+(the first 50), 100 a page, ETags (304 on If-None-Match), empty run listings."""
+import hashlib, json, sys
+from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+from urllib.parse import urlparse, parse_qs
+
+repos = json.load(open(sys.argv[1]))["repos"]
+port = int(sys.argv[2])
+
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def do_GET(self):
+        u = urlparse(self.path)
+        q = parse_qs(u.query)
+        page = int(q.get("page", ["1"])[0])
+        per = int(q.get("per_page", ["30"])[0])
+        if u.path in ("/orgs/acme/repos", "/orgs/half/repos"):
+            items = repos if u.path.startswith("/orgs/acme") else repos[:50]
+            body = json.dumps(items[(page - 1) * per: page * per]).encode()
+        elif u.path.endswith("/actions/runs"):
+            body = b'{"workflow_runs":[]}'
+        else:
+            self.send_response(404); self.send_header("content-length", "0"); self.end_headers(); return
+        etag = '"%s"' % hashlib.sha1(body).hexdigest()
+        if self.headers.get("if-none-match") == etag:
+            self.send_response(304); self.send_header("etag", etag); self.send_header("content-length", "0"); self.end_headers(); return
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("etag", etag)
+        self.send_header("x-ratelimit-remaining", "4999")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
