@@ -596,3 +596,89 @@ fn an_unwritable_record_is_refused_before_anything_is_sent() {
     any.assert();
     assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
 }
+
+/// `patrol merge` keeps every field of a finding: a report with a blast radius and a state
+/// before and after its revocation merges into itself unchanged, and merged with a report that
+/// only found the same token it keeps them.
+#[test]
+fn merged_reports_keep_the_blast_radius_and_the_verification_before_a_revocation() {
+    let mut server = Server::new();
+    let live = mint("ghp");
+    revoked_after(&mut server, &live, 1);
+    orgs(
+        &mut server,
+        &live,
+        json!([{"login": "acme", "id": 1}]),
+        None,
+    );
+    page(
+        &mut server,
+        "/user/repos",
+        &live,
+        1,
+        None,
+        json!([repo("acme/infra", true, true, true)]),
+    );
+    server
+        .mock("POST", "/credentials/revoke")
+        .with_status(202)
+        .create();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "a.txt", format!("token: {live}\n"));
+    write(d, "b.txt", format!("again: {live}\n"));
+    let (revoked, found) = (d.join("revoked.json"), d.join("found.json"));
+    let out = run(
+        &server,
+        &[
+            "scan",
+            d.join("a.txt").to_str().unwrap(),
+            "--verify",
+            "--revoke",
+            "--yes",
+            "--recheck-for",
+            "0",
+            "-f",
+            "json",
+            "-o",
+            revoked.to_str().unwrap(),
+        ],
+        "",
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&revoked).unwrap())
+        .unwrap_or_else(|e| panic!("{e}: {}", all_text(&out)));
+    let input = &report["findings"][0];
+    assert_eq!(input["blast_radius"]["severity"], "critical", "{report}");
+    assert_eq!(input["verification_before"]["status"], "live", "{report}");
+    assert_eq!(input["state"]["text"], "live → revoked", "{report}");
+    patrol()
+        .args(["scan", "b.txt", "-f", "json", "-o", "found.json"])
+        .current_dir(d)
+        .assert()
+        .code(1);
+    let merge = |inputs: &[&std::path::Path]| -> Value {
+        let out = patrol()
+            .arg("merge")
+            .args(inputs)
+            .args(["-f", "json"])
+            .output()
+            .unwrap();
+        assert!(!all_text(&out).contains(live.as_str()), "a secret shown");
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", all_text(&out)))
+    };
+    assert_eq!(merge(&[&revoked])["findings"], report["findings"]);
+    for inputs in [[&revoked, &found], [&found, &revoked]] {
+        let merged = merge(&inputs.map(|p| p.as_path()));
+        let f = &merged["findings"][0];
+        for key in [
+            "verification",
+            "revocation",
+            "verification_before",
+            "state",
+            "blast_radius",
+        ] {
+            assert_eq!(f[key], input[key], "{key}");
+        }
+        assert_eq!(f["location_count"], 2);
+    }
+}

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::diagnostics::{Problem, Stats};
 use crate::finding::{Finding, Location, Secret, sort_findings, trim_locations};
+use crate::github::blast::BlastRadius;
 use crate::github::{Revocation, Verification};
 use crate::matcher::Checksum;
 use crate::rules::{Confidence, TokenKind};
@@ -111,6 +112,8 @@ struct FindingRecord {
     fingerprint: String,
     verification: Option<Verification>,
     revocation: Option<Revocation>,
+    verification_before: Option<Verification>,
+    blast_radius: Option<BlastRadius>,
     locations: Vec<Location>,
     location_count: u64,
 }
@@ -222,9 +225,8 @@ fn finding_of(r: FindingRecord) -> Finding {
         location_count: r.location_count,
         verification: r.verification,
         revocation: r.revocation,
-        // Not read back yet: a merged report leaves out the blast radius.
-        before: None,
-        blast_radius: None,
+        before: r.verification_before,
+        blast_radius: r.blast_radius,
     }
 }
 
@@ -240,7 +242,9 @@ fn absorb(held: &mut HashMap<String, Finding>, record: FindingRecord, max: usize
 
 /// Adds `other` (the same secret, seen elsewhere) to `f`: the surest rule names it, as in one
 /// run; locations are pooled and counted; a live verification and a failed revocation win
-/// (they decide the exit code); a whole secret is kept over a redacted one.
+/// (they decide the exit code), each with what came with it (the blast radius of that
+/// verification, the verification before that revocation); a whole secret is kept over a
+/// redacted one.
 fn merge_into(f: &mut Finding, other: Finding, max: usize) {
     if (other.confidence, other.checksum) > (f.confidence, f.checksum) {
         f.rule = other.rule;
@@ -252,12 +256,21 @@ fn merge_into(f: &mut Finding, other: Finding, max: usize) {
         f.secret = other.secret;
     }
     let live = |v: &Option<Verification>| v.as_ref().is_some_and(Verification::is_live);
-    if f.verification.is_none() || (live(&other.verification) && !live(&f.verification)) {
-        f.verification = other.verification.or(f.verification.take());
+    let verified =
+        f.verification.is_none() || (live(&other.verification) && !live(&f.verification));
+    if verified && other.verification.is_some() {
+        f.verification = other.verification;
+        f.blast_radius = other.blast_radius.or(f.blast_radius.take());
+    } else {
+        f.blast_radius = f.blast_radius.take().or(other.blast_radius);
     }
     let failed = |r: &Option<Revocation>| matches!(r, Some(Revocation::Failed { .. }));
-    if f.revocation.is_none() || (failed(&other.revocation) && !failed(&f.revocation)) {
-        f.revocation = other.revocation.or(f.revocation.take());
+    let revoked = f.revocation.is_none() || (failed(&other.revocation) && !failed(&f.revocation));
+    if revoked && other.revocation.is_some() {
+        f.revocation = other.revocation;
+        f.before = other.before.or(f.before.take());
+    } else {
+        f.before = f.before.take().or(other.before);
     }
     f.locations.extend(other.locations);
     f.location_count += other.location_count;

@@ -50,6 +50,9 @@ struct FindingOut<'a> {
     verification: Option<&'a Verification>,
     #[serde(skip_serializing_if = "Option::is_none")]
     revocation: Option<&'a Revocation>,
+    /// After a revocation: the verification before it (`verification` is then the re-check).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification_before: Option<&'a Verification>,
     /// Before and after (`live → revoked`), once anything was checked or done.
     #[serde(skip_serializing_if = "Option::is_none")]
     state: Option<TokenState>,
@@ -106,6 +109,7 @@ fn finding_out<'a>(f: &'a Finding, secrets: SecretDisplay) -> FindingOut<'a> {
         fingerprint: &f.fingerprint,
         verification: f.verification.as_ref(),
         revocation: f.revocation.as_ref(),
+        verification_before: f.before.as_ref().filter(|_| f.revocation.is_some()),
         state: state::of(f),
         blast_radius: f.blast_radius.as_ref(),
         locations: &f.locations,

@@ -162,11 +162,11 @@ impl Measure<'_, '_, '_> {
             .iter_mut()
             .find(|o| login.is_some() && o.login == login);
         match known {
-            Some(o) => o.access = "sso-not-authorized",
+            Some(o) => o.access = "sso-not-authorized".into(),
             None => self.radius.organizations.push(Organization {
                 login,
                 id: None,
-                access: "sso-not-authorized",
+                access: "sso-not-authorized".into(),
             }),
         }
     }
@@ -189,7 +189,7 @@ impl Measure<'_, '_, '_> {
             self.radius.organizations.push(Organization {
                 login,
                 id: org["id"].as_u64(),
-                access: "reached",
+                access: "reached".into(),
             });
         }
         if r.header("link").is_some_and(|l| l.contains("rel=\"next\"")) {
@@ -304,12 +304,12 @@ impl Measure<'_, '_, '_> {
         if let Some(name) = repo["full_name"].as_str() {
             let candidate = Repository {
                 name: clean(name, self.secret),
-                access,
+                access: access.into(),
                 private,
             };
             let named = &mut r.most_sensitive;
             named.push(candidate);
-            named.sort_by_key(|x| (rank(x.access), !x.private));
+            named.sort_by_key(|x| (rank(&x.access), !x.private));
             named.truncate(NAMED);
         }
     }
@@ -322,11 +322,11 @@ impl Measure<'_, '_, '_> {
                 .iter_mut()
                 .find(|o| o.id == Some(id))
             {
-                Some(o) => o.access = "sso-not-authorized",
+                Some(o) => o.access = "sso-not-authorized".into(),
                 None => self.radius.organizations.push(Organization {
                     login: None,
                     id: Some(id),
-                    access: "sso-not-authorized",
+                    access: "sso-not-authorized".into(),
                 }),
             }
         }

@@ -11,9 +11,10 @@
 //! bounded whatever the account holds. Nothing here runs without a network flag: only a live
 //! verification leads here.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 mod measure;
 
@@ -25,7 +26,7 @@ pub(crate) const NAMED: usize = 5;
 pub const DEFAULT_LIMIT: u32 = 10;
 
 /// How bad a leak of this token is; orders an incident (most severe first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Administers a repository, or holds an `admin:*`, `delete_repo`, `write:packages` or
@@ -53,7 +54,7 @@ impl Severity {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {
     pub login: String,
     /// `User`, `Organization`, `Bot`.
@@ -61,25 +62,25 @@ pub struct Owner {
     pub account_type: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organization {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
     /// `reached`, or `sso-not-authorized` (SAML SSO: the token must be authorised there first).
-    pub access: &'static str,
+    pub access: Cow<'static, str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repository {
     pub name: String,
     /// `admin`, `push` or `read`.
-    pub access: &'static str,
+    pub access: Cow<'static, str>,
     pub private: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repositories {
     pub readable: u64,
     /// Of the readable ones, private.
@@ -95,7 +96,7 @@ pub struct Repositories {
     pub most_sensitive: Vec<Repository>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Installation {
     /// `all` or `selected`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,7 +109,7 @@ pub struct Installation {
     pub permissions: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlastRadius {
     pub severity: Severity,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,7 +129,7 @@ pub struct BlastRadius {
     /// Requests spent on it (beyond the verification).
     pub requests: u32,
     /// What could not be read, and why.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
