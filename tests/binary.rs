@@ -310,6 +310,31 @@ fn a_token_followed_by_a_letter_in_a_pyc_is_found_by_its_checksum() {
     assert_eq!(code, 0, "{r}");
 }
 
+#[test]
+fn with_binary_a_token_followed_by_a_letter_in_a_pyc_is_found_by_its_checksum_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (good, pat, bad) = (mint("ghp"), mint("github_pat"), mint("ghp:bad"));
+    let pyc = compiled_pyc(d, &[&good, &pat, &bad]);
+    std::fs::remove_file(d.join("settings.pyc")).ok();
+    let at = memchr_find(&pyc, good.as_bytes()) + good.len();
+    assert!(pyc[at].is_ascii_alphabetic(), "{:?}", pyc[at] as char);
+    write(d, "__pycache__/settings.cpython-311.pyc", &pyc);
+    // `--binary` adds the context rules; binary content is read the same way.
+    let (r, code) = scan(d, &["--binary"]);
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(
+        sorted(secrets(&r)),
+        sorted(vec![good, pat]),
+        "no look-alike: {r}"
+    );
+    // Text keeps its boundary with `--binary` as without it.
+    let text = tempfile::tempdir().unwrap();
+    write(text.path(), "notes.txt", format!("x {}z\n", mint("ghp")));
+    let (r, code) = scan(text.path(), &["--binary"]);
+    assert_eq!(code, 0, "{r}");
+}
+
 fn memchr_find(hay: &[u8], needle: &[u8]) -> usize {
     hay.windows(needle.len())
         .position(|w| w == needle)

@@ -139,7 +139,7 @@ impl Matcher {
             window = &window[..end.min(window.len())];
         }
         let found = self.first_match(index, window, rel, lit_len, lo, map);
-        if found.is_some() || !self.exact_only {
+        if found.is_some() || !self.binary {
             out.extend(found);
             return;
         }

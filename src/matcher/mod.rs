@@ -111,6 +111,9 @@ pub struct Matcher {
     /// Built by [`Matcher::exact_rules_only`]: only exact rules run, and only unmistakable hits
     /// are kept.
     exact_only: bool,
+    /// Built for binary content ([`Matcher::exact_rules_only`], [`Matcher::every_rule_for_binary`]):
+    /// a checksummed token's checksum is its boundary (see `confirm.rs`).
+    binary: bool,
 }
 
 /// True for a rule whose hits are unmistakable anywhere, even in binary content: its kind (from
@@ -136,7 +139,7 @@ fn unmistakable(hit: &Hit) -> bool {
 
 impl Matcher {
     pub fn new(rules: Vec<Rule>, options: MatcherOptions) -> Result<Matcher, RuleError> {
-        Matcher::build(rules, options, false)
+        Matcher::build(rules, options, false, false)
     }
 
     /// A matcher for binary content: the same rules in the same order (a hit's rule index
@@ -147,13 +150,24 @@ impl Matcher {
         rules: Vec<Rule>,
         options: MatcherOptions,
     ) -> Result<Matcher, RuleError> {
-        Matcher::build(rules, options, true)
+        Matcher::build(rules, options, true, true)
+    }
+
+    /// A matcher for binary content with every rule (`--binary`): the same rules, and the same
+    /// reading of binary content as [`Matcher::exact_rules_only`] (a checksummed token may be
+    /// followed by a letter), but no hit is dropped for want of a checksum.
+    pub fn every_rule_for_binary(
+        rules: Vec<Rule>,
+        options: MatcherOptions,
+    ) -> Result<Matcher, RuleError> {
+        Matcher::build(rules, options, false, true)
     }
 
     fn build(
         rules: Vec<Rule>,
         options: MatcherOptions,
         exact_only: bool,
+        binary: bool,
     ) -> Result<Matcher, RuleError> {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut actions: Vec<Vec<Action>> = Vec::new();
@@ -221,6 +235,7 @@ impl Matcher {
             actions,
             options,
             exact_only,
+            binary,
         })
     }
 

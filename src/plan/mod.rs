@@ -88,8 +88,9 @@ pub struct Plan {
     pub min_confidence: Confidence,
     pub show_suppressed: bool,
     /// The matcher for inputs that look binary: the exact token rules only by default
-    /// ([`Matcher::exact_rules_only`]), [`Plan::matcher`] itself with `--binary`, `None` with
-    /// `--no-binary` (binary inputs skipped and counted).
+    /// ([`Matcher::exact_rules_only`]), every rule with `--binary`
+    /// ([`Matcher::every_rule_for_binary`]), `None` with `--no-binary` (binary inputs skipped
+    /// and counted).
     pub binary_matcher: Option<Arc<Matcher>>,
     /// `-j N`; one worker per core when `None`.
     pub threads: Option<usize>,
@@ -140,7 +141,10 @@ pub fn lower(mut req: Request) -> Result<Plan, PlanError> {
     let matcher = Arc::new(Matcher::new(rules.clone(), options.clone())?);
     let binary_matcher = match req.content {
         Some(c) if c.no_binary => None,
-        Some(c) if c.binary => Some(matcher.clone()),
+        Some(c) if c.binary => Some(Arc::new(Matcher::every_rule_for_binary(
+            rules.clone(),
+            options,
+        )?)),
         _ => Some(Arc::new(Matcher::exact_rules_only(rules.clone(), options)?)),
     };
     let mut suppressor = Suppressor::new(!req.detect.no_inline_allow);
