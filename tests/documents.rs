@@ -197,6 +197,78 @@ fn a_pdf_deflate_bomb_is_an_incomplete_scan_and_a_broken_pdf_is_scanned_raw() {
     assert_eq!(code, 1);
 }
 
+/// A one-page PDF whose page content is two streams: a deflated one showing `streamed` and
+/// `bad` each split across two `Tj` operators, and a plain one showing `plain` split the same
+/// way, one piece per line.
+fn pdf_with_split_tj(streamed: &str, bad: &str, plain: &str) -> Vec<u8> {
+    let (a, b) = streamed.split_at(11);
+    let (c, d) = bad.split_at(23);
+    let (e, f) = plain.split_at(7);
+    let content = format!(
+        "BT /F1 12 Tf 72 712 Td ({a}) Tj 0 Tc ({b}) Tj ( is the key) Tj 0 -14 Td ({c}) Tj ({d}) Tj ET"
+    );
+    let packed = deflate(content.as_bytes());
+    let plain_content = format!("BT /F1 12 Tf 72 600 Td\n({e}) Tj\n({f}) Tj\nET");
+    let mut out = b"%PDF-1.5\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n\
+2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n\
+3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents [4 0 R 5 0 R] >>\nendobj\n"
+        .to_vec();
+    out.extend_from_slice(
+        format!(
+            "4 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
+            packed.len()
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(&packed);
+    out.extend_from_slice(
+        format!(
+            "\nendstream\nendobj\n5 0 obj\n<< /Length {} >>\nstream\n{plain_content}\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n",
+            plain_content.len()
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn a_pdf_token_split_across_tj_operators_is_found_where_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (streamed, bad, plain) = (mint("ghp"), mint("ghp:bad"), mint("gho"));
+    let pdf = pdf_with_split_tj(&streamed, &bad, &plain);
+    write(dir.path(), "statement.pdf", &pdf);
+    let (report, code) = scan(dir.path(), "statement.pdf");
+    let mut found = secrets(&report);
+    found.sort();
+    let mut want = vec![streamed.clone(), plain.clone()];
+    want.sort();
+    assert_eq!(
+        found, want,
+        "the look-alike split the same way stays out: {report}"
+    );
+    assert_eq!(code, 1, "{report}");
+    let l = location(&report, &streamed);
+    assert_eq!(
+        l["decoded"],
+        serde_json::json!(["flate", "pdf-string"]),
+        "{l}"
+    );
+    let stream_at = memchr::memmem::find(&pdf, b"stream\n").unwrap() + 7;
+    let line_of = |at: usize| pdf[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    assert_eq!(
+        l["line"],
+        line_of(stream_at),
+        "where the stream starts: {l}"
+    );
+    // In a plain stream, the token's first character: its line and column in the file.
+    let p = location(&report, &plain);
+    assert_eq!(p["decoded"], serde_json::json!(["pdf-string"]), "{p}");
+    let at = memchr::memmem::find(&pdf, format!("({}", &plain[..7]).as_bytes()).unwrap() + 1;
+    let line_start = memchr::memrchr(b'\n', &pdf[..at]).unwrap() + 1;
+    assert_eq!(p["line"], line_of(at), "{p}");
+    assert_eq!(p["column"], at - line_start + 1, "{p}");
+}
+
 /// Quoted-printable with a soft line break inside the token.
 fn qp_wrapped(token: &str) -> String {
     let (a, b) = token.split_at(20);
