@@ -4,15 +4,18 @@
 //! fatal error. Everything printed to a terminal, here or in the text report, first goes through
 //! [`escape`], so a file name holding escape sequences cannot rewrite the screen.
 
+mod progress;
+
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget};
 
 use crate::cli::ColorChoice;
+pub use progress::{Counting, Tally};
 
 /// Control characters (and the bidirectional overrides) written as visible escapes: `\x1b`,
 /// `\u{9b}`, `\u{202e}`. Text without any comes back borrowed.
@@ -63,7 +66,13 @@ pub struct Console {
     quiet: bool,
     /// Problems and warnings in colour (`--color`, `NO_COLOR`, stderr a terminal).
     color: bool,
-    bar: Mutex<Option<ProgressBar>>,
+    bar: Mutex<Option<Bar>>,
+}
+
+/// The bar on screen and the counts it draws.
+struct Bar {
+    bar: ProgressBar,
+    tally: Arc<Tally>,
 }
 
 impl Console {
@@ -99,26 +108,40 @@ impl Console {
         self.quiet
     }
 
-    /// Starts the progress bar (only when stderr is a terminal and not quiet) and returns it
-    /// for the counters to update.
-    pub fn start_progress(&self) -> Option<ProgressBar> {
+    /// Starts the progress bar (only when stderr is a terminal and not quiet), counting files
+    /// and drawing the figures of `tally` (read when drawn: updating them costs nothing).
+    pub fn start_progress(&self, tally: Arc<Tally>) {
         if self.quiet || !std::io::stderr().is_terminal() {
-            return None;
+            return;
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {pos} files  {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
+        bar.set_style(progress::style(Counting::Files, tally.clone()));
         bar.enable_steady_tick(Duration::from_millis(125));
-        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar.clone());
-        Some(bar)
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(Bar { bar, tally });
     }
 
-    /// Clears the progress bar for good.
+    /// From now on the bar counts `total` units as `counting` says, from none done.
+    pub fn count_progress(&self, counting: Counting, total: u64) {
+        if let Some(b) = &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
+            b.bar.set_style(progress::style(counting, b.tally.clone()));
+            b.bar.set_length(total);
+            b.bar.set_position(0);
+        }
+    }
+
+    /// One more unit done.
+    pub fn progress_step(&self) {
+        if let Some(b) = &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
+            b.bar.inc(1);
+        }
+    }
+
+    /// Draws the final figures once (between ticks, steps are not drawn), then clears the bar
+    /// for good.
     pub fn finish_progress(&self) {
-        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            bar.finish_and_clear();
+        if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            b.bar.force_draw();
+            b.bar.finish_and_clear();
         }
     }
 
@@ -170,11 +193,17 @@ impl Console {
                 let _ = writeln!(err, "{line}");
             }
         };
-        let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let bar = self.progress_bar();
         match bar {
             Some(bar) => bar.suspend(print),
             None => print(),
         }
+    }
+
+    /// The bar on screen, if any (a handle: printing around it must not hold the lock).
+    fn progress_bar(&self) -> Option<ProgressBar> {
+        let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        bar.as_ref().map(|b| b.bar.clone())
     }
 
     /// Asks a yes/no question on the terminal (even with `-q`: the answer is needed); `None`
@@ -195,7 +224,7 @@ impl Console {
                 "y" | "yes"
             ))
         };
-        let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let bar = self.progress_bar();
         match bar {
             Some(bar) => bar.suspend(ask),
             None => ask(),

@@ -6,10 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::console::Console;
+use crate::console::{Console, Counting, Tally};
 use crate::matcher::Matcher;
 
 /// A non-fatal problem with one input. Never holds secret material.
@@ -74,36 +73,29 @@ pub struct Diagnostics {
     started: Instant,
     problems: Mutex<Vec<Problem>>,
     notes: Mutex<Vec<String>>,
-    files: AtomicU64,
-    bytes: AtomicU64,
+    /// Files (objects) and bytes scanned, hits, bytes fetched: what the bar draws.
+    tally: Arc<Tally>,
     skipped_binary: AtomicU64,
     skipped_large: AtomicU64,
     skipped_special: AtomicU64,
-    found: AtomicU64,
-    /// The bar counts units (such as workflow runs) rather than files.
-    units: std::sync::atomic::AtomicBool,
-    progress: Option<ProgressBar>,
 }
 
 impl Diagnostics {
     /// Problems and notes are printed through `console` (which `-q` silences); problems are
     /// still kept for the report.
     pub fn new(console: Arc<Console>) -> Diagnostics {
-        let progress = console.start_progress();
+        let tally = Arc::new(Tally::default());
+        console.start_progress(tally.clone());
         Diagnostics {
             console,
             redactor: None,
             started: Instant::now(),
             problems: Mutex::new(Vec::new()),
             notes: Mutex::new(Vec::new()),
-            files: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
+            tally,
             skipped_binary: AtomicU64::new(0),
             skipped_large: AtomicU64::new(0),
             skipped_special: AtomicU64::new(0),
-            found: AtomicU64::new(0),
-            units: std::sync::atomic::AtomicBool::new(false),
-            progress,
         }
     }
 
@@ -160,50 +152,33 @@ impl Diagnostics {
     }
 
     pub fn scanned(&self, bytes: u64) {
-        let files = self.files.fetch_add(1, Ordering::Relaxed) + 1;
-        self.bytes.fetch_add(bytes, Ordering::Relaxed);
-        if let Some(bar) = &self.progress {
-            if !self.units.load(Ordering::Relaxed) {
-                bar.set_position(files);
-            }
-            self.refresh(bar);
-        }
-    }
-
-    fn refresh(&self, bar: &ProgressBar) {
-        let total = self.bytes.load(Ordering::Relaxed);
-        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
-        let found = self.found.load(Ordering::Relaxed);
-        bar.set_message(format!(
-            "{}  {}/s  {found} found",
-            human_bytes(total),
-            human_bytes((total as f64 / secs) as u64)
-        ));
+        self.tally.scanned.fetch_add(1, Ordering::Relaxed);
+        self.tally.bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// A hit was recorded (for the progress bar).
     pub fn found(&self) {
-        self.found.fetch_add(1, Ordering::Relaxed);
+        self.tally.found.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Where fetches add the bytes they receive, as they arrive (for the progress bar).
+    pub fn fetched_bytes(&self) -> &AtomicU64 {
+        &self.tally.fetched
     }
 
     /// From now on the bar counts `total` units named `unit` (e.g. workflow runs).
     pub fn track_units(&self, total: u64, unit: &str) {
-        self.units.store(true, Ordering::Relaxed);
-        if let Some(bar) = &self.progress {
-            bar.set_length(total);
-            bar.set_position(0);
-            let template = format!("{{spinner}} {{pos}}/{{len}} {unit}  {{msg}}");
-            if let Ok(style) = ProgressStyle::with_template(&template) {
-                bar.set_style(style);
-            }
-        }
+        self.console
+            .count_progress(Counting::Units(unit.to_string()), total);
+    }
+
+    /// From now on the bar counts `total` repositories, with bytes fetched and objects scanned.
+    pub fn track_repositories(&self, total: u64) {
+        self.console.count_progress(Counting::Repositories, total);
     }
 
     pub fn unit_done(&self) {
-        if let Some(bar) = &self.progress {
-            bar.inc(1);
-            self.refresh(bar);
-        }
+        self.console.progress_step();
     }
 
     pub fn skipped_binary(&self) {
@@ -228,8 +203,8 @@ impl Diagnostics {
             .unwrap_or_else(|e| e.into_inner());
         problems.sort();
         let stats = Stats {
-            files: self.files.into_inner(),
-            bytes: self.bytes.into_inner(),
+            files: self.tally.scanned.load(Ordering::Relaxed),
+            bytes: self.tally.bytes.load(Ordering::Relaxed),
             skipped_binary: self.skipped_binary.into_inner(),
             skipped_large: self.skipped_large.into_inner(),
             skipped_special: self.skipped_special.into_inner(),

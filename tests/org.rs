@@ -668,6 +668,119 @@ fn a_clone_over_http_gets_the_token_through_the_credential_callback_and_never_st
     );
 }
 
+// ---------------------------------------------------------------- the progress bar
+
+/// Runs `cmd` with its standard error on a new pseudo-terminal (200 columns, `TERM=xterm`), as
+/// a person at a terminal would; returns its stdout and everything drawn on the terminal.
+fn on_a_terminal(mut cmd: std::process::Command) -> (Vec<u8>, String) {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize {
+        ws_row: 50,
+        ws_col: 200,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two new descriptors, owned from here on.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    let (mut master, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            OwnedFd::from_raw_fd(slave),
+        )
+    };
+    cmd.stderr(std::process::Stdio::from(slave))
+        .stdout(std::process::Stdio::piped())
+        .env("TERM", "xterm");
+    let child = cmd.spawn().unwrap();
+    drop(cmd); // our copy of the terminal's end: reading stops when the child's closes
+    let reader = std::thread::spawn(move || {
+        let mut drawn = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = master.read(&mut buf) {
+            drawn.extend_from_slice(&buf[..n]);
+        }
+        drawn
+    });
+    let out = child.wait_with_output().unwrap();
+    let drawn = reader.join().unwrap();
+    (out.stdout, String::from_utf8_lossy(&drawn).into_owned())
+}
+
+#[test]
+fn the_progress_bar_shows_repositories_bytes_fetched_objects_and_findings_never_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets_planted = [mint("ghp"), mint("ghp")];
+    let token = format!("tok-{}", mint("ghp"));
+    let (git_url, _) = git_http(dir.path().join("bare"), token.clone());
+    let api = Api::start();
+    let mut listing = Vec::new();
+    for (i, secret) in secrets_planted.iter().enumerate() {
+        let name = format!("app{i}");
+        Repo::new(dir.path(), &name, &files_with(secret));
+        listing.push(repo_json(
+            &format!("acme/{name}"),
+            &format!("{git_url}/{name}.git"),
+            "2026-01-01T00:00:00Z",
+            false,
+            false,
+        ));
+    }
+    api.reply(PAGE1, 200, format!("[{}]", listing.join(",")));
+    let run = |extra: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_patrol"));
+        cmd.args(["github", "--org", "acme", "--api-url", &api.url])
+            .arg("--cache-dir")
+            .arg(dir.path().join("cache"))
+            .arg("--datastore")
+            .arg(dir.path().join("state.db"))
+            .args(["-f", "json"])
+            .args(extra)
+            .env("GH_TOKEN", &token)
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("NO_COLOR");
+        on_a_terminal(cmd)
+    };
+
+    let (stdout, drawn) = run(&[]);
+    let report: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+    let summary = &report["summary"];
+    let fetched = summary["repositories"]["bytes_fetched"].as_u64().unwrap();
+    let objects = summary["files"].as_u64().unwrap();
+    assert!(fetched > 0 && objects >= 8, "{summary}");
+    // The last repository done draws the final figures: 2 of 2, every byte fetched, every
+    // object scanned, both findings.
+    let expected = format!(
+        "2/2 repositories  {} fetched  {objects} objects  ",
+        patrol::diagnostics::human_bytes(fetched)
+    );
+    let last = drawn
+        .split(['\r', '\n'])
+        .find(|l| l.contains(&expected))
+        .unwrap_or_else(|| panic!("no {expected:?} in {drawn:?}"));
+    assert!(last.trim_end().ends_with(" 2 found"), "{last:?}");
+    for secret in secrets_planted.iter().chain([&token]) {
+        assert!(!drawn.contains(secret.as_str()), "secret on the terminal");
+        assert!(
+            !drawn.contains(&secret[4..14]),
+            "part of a secret on the terminal"
+        );
+    }
+
+    // `-q`: nothing drawn.
+    let (_, drawn) = run(&["-q", "--full"]);
+    assert!(!drawn.contains("repositories"), "{drawn:?}");
+}
+
 // ---------------------------------------------------------------- crash and resume
 
 fn zip_with(members: &[(&str, String)]) -> Vec<u8> {

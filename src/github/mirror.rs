@@ -92,6 +92,7 @@ pub fn refspecs(pull_refs: bool) -> Vec<&'static str> {
 }
 
 /// Creates or updates the bare mirror at `path` from `url`. `default_branch` becomes `HEAD`.
+/// The bytes received are added to `progress` as they arrive (for a progress bar).
 pub fn fetch(
     path: &Path,
     url: &str,
@@ -99,6 +100,7 @@ pub fn fetch(
     policy: UrlPolicy,
     refspecs: &[&str],
     default_branch: Option<&str>,
+    progress: &AtomicU64,
 ) -> Result<Fetched, MirrorError> {
     policy.check(url)?;
     // https goes through patrol's own transport (libgit2 has no TLS here): the token is lent
@@ -140,7 +142,9 @@ pub fn fetch(
         }
     });
     callbacks.transfer_progress(|p| {
-        received.store(p.received_bytes() as u64, Ordering::Relaxed);
+        let now = p.received_bytes() as u64;
+        let before = received.swap(now, Ordering::Relaxed);
+        progress.fetch_add(now.saturating_sub(before), Ordering::Relaxed);
         true
     });
     let mut options = FetchOptions::new();

@@ -13,6 +13,7 @@ pub mod select;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::sync_channel;
 
 use git2::Oid;
@@ -85,7 +86,8 @@ impl Organisation<'_> {
             && before.is_some_and(|b| b.pushed_at == job.pushed_at)
     }
 
-    fn fetch(&self, job: &Job) -> Result<Fetched, MirrorError> {
+    /// Fetches `job`'s mirror, adding the bytes received to `received` as they arrive.
+    fn fetch(&self, job: &Job, received: &AtomicU64) -> Result<Fetched, MirrorError> {
         mirror::fetch(
             &self.mirror(job),
             &job.url,
@@ -93,6 +95,7 @@ impl Organisation<'_> {
             self.policy,
             &mirror::refspecs(self.pull_refs && job.kind == JobKind::Repository),
             job.default_branch.as_deref(),
+            received,
         )
     }
 
@@ -237,7 +240,7 @@ impl Source for Organisation<'_> {
         let queue: Mutex<VecDeque<(Job, Option<RepoState>)>> =
             Mutex::new(jobs.iter().map(|j| (j.clone(), store(j))).collect());
         if self.logs.is_none() {
-            diag.track_units(jobs.len() as u64, "repositories");
+            diag.track_repositories(jobs.len() as u64);
         }
         let workers = self.fetch_jobs.clamp(1, jobs.len().max(1));
         let (send, receive) = sync_channel::<Ready>(workers);
@@ -249,8 +252,8 @@ impl Source for Organisation<'_> {
                     loop {
                         let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
                         let Some((job, before)) = next else { break };
-                        let fetched =
-                            (!self.unchanged(&job, before.as_ref())).then(|| self.fetch(&job));
+                        let fetched = (!self.unchanged(&job, before.as_ref()))
+                            .then(|| self.fetch(&job, diag.fetched_bytes()));
                         let ready = Ready {
                             job,
                             before,
