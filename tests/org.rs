@@ -1184,3 +1184,62 @@ fn shards_run_as_separate_processes_merge_into_the_single_run() {
         single["summary"]["repositories"]["selected"]
     );
 }
+
+// ---------------------------------------------------------------- what the API answers
+
+#[test]
+fn hostile_names_and_clone_urls_from_the_api_are_refused_before_anything_is_fetched() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s_app, s_escape, s_other) = (mint("ghp"), mint("ghp"), mint("ghp"));
+    let app = Repo::new(dir.path(), "app", &files_with(&s_app));
+    let escape = Repo::new(dir.path(), "escape", &files_with(&s_escape));
+    // A git server on another loopback address: the token must not go there.
+    let listener = TcpListener::bind("127.0.0.2:0").unwrap();
+    let other_host = format!("http://{}/acme/other.git", listener.local_addr().unwrap());
+    let visited = Arc::new(Mutex::new(0usize));
+    let v = visited.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            *v.lock().unwrap() += 1;
+            drop(stream);
+        }
+    });
+    let api = Api::start();
+    let when = "2026-01-01T00:00:00Z";
+    api.reply(
+        PAGE1,
+        200,
+        format!(
+            "[{},{},{},{}]",
+            repo_json("acme/app", &app.file_url(), when, false, false),
+            repo_json("../../escape", &escape.file_url(), when, false, false),
+            repo_json(
+                "acme/\u{1b}[2Jx\nfake",
+                &escape.file_url(),
+                when,
+                false,
+                false
+            ),
+            repo_json("acme/other", &other_host, when, false, false),
+        ),
+    );
+    let out = patrol()
+        .args(["github", "--api-url", &api.url, "--api-retries", "0"])
+        .arg("--cache-dir")
+        .arg(dir.path().join("cache"))
+        .args(["--org", "acme", "-f", "json", "--show-secrets"])
+        .env("GH_TOKEN", &s_other)
+        .env_remove("GITHUB_TOKEN")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(secrets(&report), [s_app], "{report:#}");
+    assert_eq!(out.status.code(), Some(1));
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("../../escape"), "{errors}");
+    assert!(errors.contains("not 127.0.0.1"), "{errors}");
+    // Nothing was written outside the cache directory, nor fetched from the other host.
+    assert!(!dir.path().join("escape.git").exists());
+    assert_eq!(*visited.lock().unwrap(), 0);
+    assert!(!out.stderr.contains(&0x1b), "raw escape on stderr");
+}

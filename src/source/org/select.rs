@@ -1,12 +1,15 @@
 //! Which repositories an organisation scan reads: the listings of `--org` and `--user`, the
 //! named `--repo`s, then the filters (forks and archived repositories left out unless asked,
 //! `--exclude` globs, `--shard K/N`), and with them the wikis and gists asked for. A listing or
-//! a repository that cannot be read is a problem naming it; the others are still selected.
+//! a repository that cannot be read is a problem naming it; the others are still selected. What
+//! the API answers is checked before it is used: a name that is not `OWNER/NAME` (it becomes a
+//! path under the cache directory) or a clone URL on a host other than the API's (the token
+//! would go there) is a problem, and that repository is not fetched.
 
 use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostics;
-use crate::github::repos::{ListError, ListStats, Lister, Repository, glob_matches};
+use crate::github::repos::{ListError, ListStats, Lister, Repository, check_name, glob_matches};
 use crate::shard::Shard;
 
 /// What to list.
@@ -107,8 +110,13 @@ pub fn select(
             Err(e) => report(e, name),
         }
     }
+    let git_host = lister.client.web_host();
     let mut jobs = Vec::new();
     for repo in chosen.into_values() {
+        if let Err(why) = answered_safely(&repo, &git_host) {
+            diag.problem(repo.full_name.clone(), why);
+            continue;
+        }
         if !wanted(&repo.full_name, filters) {
             continue;
         }
@@ -127,17 +135,52 @@ pub fn select(
     if filters.gists {
         for user in &targets.users {
             match lister.gists(user, stats) {
-                Ok(gists) => jobs.extend(
-                    gists
-                        .iter()
-                        .filter(|g| wanted(&g.full_name, filters))
-                        .map(|g| Job::of(g, JobKind::Gist)),
-                ),
+                Ok(gists) => {
+                    for g in gists.iter().filter(|g| wanted(&g.full_name, filters)) {
+                        match answered_safely(g, &git_host) {
+                            Ok(()) => jobs.push(Job::of(g, JobKind::Gist)),
+                            Err(why) => diag.problem(g.full_name.clone(), why),
+                        }
+                    }
+                }
                 Err(e) => report(e, &format!("gists of {user}")),
             }
         }
     }
     jobs
+}
+
+/// What the API said of `repo` can be used: its name is `OWNER/NAME` (it becomes a path under
+/// the cache directory) and its clone URL, when it names a host, names the API's git host
+/// (`git_host`, as [`crate::github::Client::web_host`] gives it) or one below it
+/// (`gist.github.com`): the token is sent to that host.
+fn answered_safely(repo: &Repository, git_host: &str) -> Result<(), String> {
+    check_name(&repo.full_name).map_err(|e| format!("the API answered {e}: not fetched"))?;
+    let bare = |h: &str| {
+        let h = h.to_ascii_lowercase();
+        match h.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name.to_string(),
+            _ => h,
+        }
+    };
+    let Ok(url) = reqwest::Url::parse(&repo.clone_url) else {
+        return Err(format!(
+            "the API answered an unusable clone URL {:?}: not fetched",
+            repo.clone_url
+        ));
+    };
+    let Some(host) = url.host_str() else {
+        return Ok(());
+    };
+    let (host, allowed) = (bare(host), bare(git_host));
+    if host == allowed || host.ends_with(&format!(".{allowed}")) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the API answered a clone URL on {host}, not {allowed}: not fetched (the token goes \
+             only to the configured host)"
+        ))
+    }
 }
 
 /// Not excluded, and in this shard.
