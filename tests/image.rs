@@ -730,3 +730,136 @@ fn what_no_image_uses_is_still_scanned_as_a_blob() {
     );
     assert!(l["image"]["deleted_later"].is_null());
 }
+
+// ---- hostile images ----
+
+#[test]
+fn an_index_naming_the_same_manifests_over_and_over_is_resolved_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("ghp");
+    let image = Image::new(
+        vec![tar(&[("etc/t", format!("t={tok}\n").as_bytes())])],
+        json!({"config": {}}),
+    );
+    for (name, bytes) in image.blobs() {
+        write(dir.path(), &name, bytes);
+    }
+    let entry = |media: &str, bytes: &[u8]| json!({"mediaType": media, "digest": digest(bytes), "size": bytes.len()});
+    // An inner index naming the image 400 times, named 400 times by index.json: 160 000 paths
+    // to one image.
+    let inner = serde_json::to_vec(&json!({"schemaVersion": 2, "manifests":
+        vec![entry("application/vnd.oci.image.manifest.v1+json", &image.manifest); 400]}))
+    .unwrap();
+    write(dir.path(), &blob(&inner), &inner);
+    let index = json!({"schemaVersion": 2, "manifests":
+        vec![entry("application/vnd.oci.image.index.v1+json", &inner); 400]});
+    write(
+        dir.path(),
+        "index.json",
+        serde_json::to_vec(&index).unwrap(),
+    );
+    let (report, code) = json_report(&["image", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(secrets(&report), [tok]);
+    // The layer and the config were read once each, not once per path.
+    let files = report["summary"]["files"].as_u64().unwrap();
+    assert!(files < 20, "{files} files read");
+}
+
+#[test]
+fn a_github_token_goes_to_no_token_realm_on_another_host_and_odd_digests_are_not_fetched() {
+    // The token service on another host name (still this machine): it may issue an anonymous
+    // token, but must not receive the GitHub token.
+    let (realm_port, realm_seen) = serve(|_, _| (200, vec![], br#"{"token":"anon"}"#.to_vec()));
+    let ghcr_token = mint("ghp");
+    let layer = tar(&[("etc/x", b"nothing\n")]);
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"digest": "sha256:../../../../v2/secret/config", "size": 2},
+        "layers": [{"digest": "sha256:../../admin", "size": 1},
+                   {"digest": digest(&layer), "size": layer.len()}]}))
+    .unwrap();
+    let (port, seen) = serve(move |path, auth| {
+        if auth != Some("Bearer anon") {
+            let realm = format!("http://localhost:{realm_port}/token");
+            let challenge = format!(r#"Bearer realm="{realm}",service="s""#);
+            return (401, vec![h("WWW-Authenticate", challenge)], vec![]);
+        }
+        if path == "/v2/team/app/manifests/1.0" {
+            return (200, vec![], manifest.clone());
+        }
+        (200, vec![], layer.clone())
+    });
+    let target = format!("127.0.0.1:{port}/team/app:1.0");
+    let out = patrol()
+        .args(["image", &target, "-f", "json"])
+        .env("GHCR_TOKEN", &ghcr_token)
+        .env_remove("GH_TOKEN")
+        .env("DOCKER_CONFIG", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("not a sha256 digest"), "{errors}");
+    let realm_seen = realm_seen.lock().unwrap();
+    assert!(!realm_seen.is_empty());
+    assert!(
+        realm_seen.iter().all(|s| s.authorization.is_none()),
+        "{realm_seen:?}"
+    );
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.iter().all(|s| s.path.starts_with("/v2/team/app/")),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn a_token_service_answer_too_large_to_hold_is_refused() {
+    let pad = "x".repeat(2 << 20);
+    let own_port = Arc::new(Mutex::new(0u16));
+    let realm_port = own_port.clone();
+    let (port, _) = serve(move |path, auth| {
+        if path.starts_with("/token") {
+            let body = format!(r#"{{"pad":"{pad}","token":"abc"}}"#);
+            return (200, vec![], body.into_bytes());
+        }
+        match auth {
+            Some("Bearer abc") => (404, vec![], vec![]),
+            _ => {
+                let port = *realm_port.lock().unwrap();
+                let challenge = format!(r#"Bearer realm="http://127.0.0.1:{port}/token""#);
+                (401, vec![h("WWW-Authenticate", challenge)], vec![])
+            }
+        }
+    });
+    *own_port.lock().unwrap() = port;
+    let target = format!("127.0.0.1:{port}/team/app:1.0");
+    let out = patrol()
+        .args(["image", &target, "-f", "json"])
+        .env_remove("GHCR_TOKEN")
+        .env_remove("GH_TOKEN")
+        .env("DOCKER_CONFIG", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("no JSON"), "{errors}");
+}
+
+#[test]
+fn a_fifo_or_a_link_to_a_device_in_a_layout_directory_is_never_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, t) = planted();
+    oci_dir(dir.path(), &[(&image, None)]);
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("blobs/zero")).unwrap();
+    let fifo = dir.path().join("blobs/fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    let (report, code) = json_report(&["image", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{report:#}");
+    check_planted(&report, &t);
+    assert_eq!(report["summary"]["skipped_special"], 2, "{report:#}");
+}

@@ -17,6 +17,9 @@ use crate::finding::Secret;
 pub struct Credentials {
     pub username: String,
     pub secret: Secret,
+    /// A GitHub token from the environment: sent to a token realm only on the registry's own
+    /// host (credentials of the docker configuration go to the realm as docker sends them).
+    pub registry_host_only: bool,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -51,6 +54,7 @@ pub fn credentials(host: &str) -> Option<Credentials> {
             return Some(Credentials {
                 username,
                 secret: Secret::new(token.trim().as_bytes().to_vec()),
+                registry_host_only: true,
             });
         }
     }
@@ -97,6 +101,7 @@ fn docker_config(host: &str) -> Option<Credentials> {
             return Some(Credentials {
                 username: user.to_string(),
                 secret: Secret::new(pass.as_bytes().to_vec()),
+                registry_host_only: false,
             });
         }
     }
@@ -128,6 +133,7 @@ fn helper_get(name: &str, server: &str) -> Option<Credentials> {
     Some(Credentials {
         username: v["Username"].as_str()?.to_string(),
         secret: Secret::new(v["Secret"].as_str()?.as_bytes().to_vec()),
+        registry_host_only: false,
     })
 }
 

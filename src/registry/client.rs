@@ -1,7 +1,7 @@
 //! The registry HTTP client: `GET /v2/NAME/manifests/REF` and `/v2/NAME/blobs/DIGEST`, HTTPS
 //! required except to a loopback registry. A `401` with `WWW-Authenticate: Bearer realm=…`
 //! fetches a token from the realm (anonymously, or with the configured credentials in Basic
-//! auth) and retries once; `Basic` challenges get the credentials directly. Redirects are
+//! auth; a GitHub token only to a realm on the registry's own host) and retries once; `Basic` challenges get the credentials directly. Redirects are
 //! followed by hand (at most [`MAX_REDIRECTS`]), and the `Authorization` header is dropped once
 //! a redirect leaves the registry's host. `429` and `5xx` are retried with backoff. Errors say
 //! what the registry answered and never carry a credential.
@@ -19,6 +19,9 @@ use crate::finding::Secret;
 use crate::github::client::check_url;
 
 const MAX_REDIRECTS: u32 = 5;
+
+/// Largest token-service answer read.
+const TOKEN_ANSWER_MAX: u64 = 1 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -136,8 +139,14 @@ impl Repository<'_> {
         Ok((body, media))
     }
 
-    /// The blob `digest`, streamed.
+    /// The blob `digest` (`sha256:HEX`: what a manifest names goes into the URL only when it is
+    /// one), streamed.
     pub fn blob(&self, digest: &str) -> Result<Response, RegistryError> {
+        if crate::source::image::spec::sha256_hex(digest).is_none() {
+            return Err(RegistryError::Url(format!(
+                "{digest:?} is not a sha256 digest: not fetched"
+            )));
+        }
         let url = format!("{}/v2/{}/blobs/{digest}", self.base, self.name);
         self.get(&url, None)
     }
@@ -278,8 +287,13 @@ impl Repository<'_> {
                 &get("scope").unwrap_or_else(|| format!("repository:{}:pull", self.name)),
             );
         }
+        let realm_host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let registry_host = origin_of(&self.base).map(|(h, _)| h.to_ascii_lowercase());
+        let credentials_may_go = self.credentials.as_ref().is_some_and(|c| {
+            !c.registry_host_only || registry_host.as_deref() == Some(realm_host.as_str())
+        });
         let mut rb = self.registry.http.get(url);
-        if let Some(b) = self.basic() {
+        if let Some(b) = self.basic().filter(|_| credentials_may_go) {
             let mut v = HeaderValue::from_str(&format!("Basic {b}"))
                 .unwrap_or_else(|_| HeaderValue::from_static("invalid"));
             v.set_sensitive(true);
@@ -295,8 +309,11 @@ impl Repository<'_> {
             }
             other => return Err(RegistryError::Status(other)),
         }
-        let v: serde_json::Value = resp
-            .json()
+        let mut body = Vec::new();
+        resp.take(TOKEN_ANSWER_MAX)
+            .read_to_end(&mut body)
+            .map_err(|e| self.network(&e.to_string()))?;
+        let v: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|_| RegistryError::Unauthorized("token service answered no JSON".into()))?;
         let token = v["token"]
             .as_str()

@@ -138,7 +138,7 @@ impl Bundle<'_> {
         Ok(())
     }
 
-    /// An OCI layout directory: its files, in name order.
+    /// An OCI layout directory: its regular files (links to them followed), in name order.
     pub fn scan_dir(&self, dir: &Path) {
         let mut files = Vec::new();
         let mut stack = vec![(dir.to_path_buf(), String::new())];
@@ -168,6 +168,11 @@ impl Bundle<'_> {
         files.sort();
         let mut entries = Entries::default();
         for (rel, path) in files {
+            // A FIFO or a device (or a link to one) is never opened: it could block or never end.
+            if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+                self.scanner.diagnostics.skipped_special();
+                continue;
+            }
             let opened = File::open(&path).and_then(|f| Ok((f.metadata()?.len(), f)));
             let result = opened.and_then(|(len, f)| {
                 let mut r = BufReader::with_capacity(READ_BUFFER, f);

@@ -32,6 +32,9 @@ impl Docs for RegistryDocs<'_> {
         if d.digest == self.root.0 {
             return Ok((self.root.1.clone(), self.root.2.clone()));
         }
+        if spec::sha256_hex(&d.digest).is_none() {
+            return Err("not a sha256 digest: not fetched".into());
+        }
         let (bytes, media) = self.repo.manifest(&d.digest).map_err(|e| e.to_string())?;
         check_digest(&bytes, &d.digest)?;
         Ok((bytes, media))

@@ -1,7 +1,12 @@
 //! From an index (OCI `index.json`, an image index, a Docker manifest list) down to the images
 //! to scan: nested indexes followed, platforms selected (`--platform`, `--all-platforms`, or
 //! this machine's), each image's config and layer digests. Where the documents come from — a
-//! tarball, a directory, a registry — is the caller's [`Docs`].
+//! tarball, a directory, a registry — is the caller's [`Docs`]. An index that names the same
+//! manifest many times is followed once per distinct entry, and at most [`MAX_DESCRIPTORS`]
+//! manifests and layers are taken from one target (memory stays bounded whatever the index
+//! says; what is left is a problem).
+
+use std::collections::HashSet;
 
 use super::spec::{self, Descriptor, Manifest};
 
@@ -18,6 +23,10 @@ pub enum Platforms {
 
 /// Indexes inside indexes followed at most this deep.
 const MAX_NESTING: u32 = 4;
+
+/// Most manifests and layer descriptors resolved under one target's roots: far above real
+/// images (hundreds of tags or platforms of tens of layers), far below what memory holds.
+pub const MAX_DESCRIPTORS: usize = 200_000;
 
 /// Manifest documents by descriptor.
 pub trait Docs {
@@ -104,55 +113,102 @@ pub fn resolve(
     roots: &[Descriptor],
     platforms: &Platforms,
 ) -> (Vec<Resolved>, Vec<(String, String)>) {
-    let mut images = Vec::new();
-    let mut problems = Vec::new();
+    let mut walk = Walk {
+        docs,
+        platforms,
+        images: Vec::new(),
+        problems: Vec::new(),
+        seen: HashSet::new(),
+        budget: MAX_DESCRIPTORS,
+    };
     match select(roots, platforms) {
         Ok(chosen) => {
             for root in &chosen {
-                walk(docs, root, platforms, 0, &mut images, &mut problems);
+                walk.walk(root, 0);
             }
         }
-        Err(e) => problems.push(("index".into(), e)),
+        Err(e) => walk.problems.push(("index".into(), e)),
     }
-    (images, problems)
+    (walk.images, walk.problems)
 }
 
-fn walk(
-    docs: &dyn Docs,
-    d: &Descriptor,
-    platforms: &Platforms,
-    depth: u32,
-    images: &mut Vec<Resolved>,
-    problems: &mut Vec<(String, String)>,
-) {
-    if depth > MAX_NESTING {
-        problems.push((d.digest.clone(), "indexes nested too deep".into()));
-        return;
+/// One resolution: what it found, and what it has already followed.
+struct Walk<'a> {
+    docs: &'a dyn Docs,
+    platforms: &'a Platforms,
+    images: Vec<Resolved>,
+    problems: Vec<(String, String)>,
+    /// Entries already followed (digest, tag, platform): the same entry twice resolves the same.
+    seen: HashSet<(String, Option<String>, Option<String>)>,
+    /// Descriptors still allowed (manifests and layers).
+    budget: usize,
+}
+
+impl Walk<'_> {
+    /// Takes `n` descriptors from the budget; false (and the problem reported once) when it
+    /// is spent.
+    fn spend(&mut self, n: usize, digest: &str) -> bool {
+        if self.budget == usize::MAX {
+            return false;
+        }
+        match self.budget.checked_sub(n) {
+            Some(left) => {
+                self.budget = left;
+                true
+            }
+            None => {
+                self.budget = usize::MAX;
+                self.problems.push((
+                    digest.to_string(),
+                    format!(
+                        "the index names more than {MAX_DESCRIPTORS} manifests and layers: \
+                         the rest was not read"
+                    ),
+                ));
+                false
+            }
+        }
     }
-    let parsed = docs.manifest(d).and_then(|(bytes, served)| {
-        let media = served.as_deref().or(Some(d.media_type.as_str()));
-        spec::manifest(&bytes, media).map_err(|e| e.to_string())
-    });
-    match parsed {
-        Err(e) => problems.push((d.digest.clone(), e)),
-        Ok(Manifest::Image { config, layers }) => images.push(Resolved {
-            manifest: d.digest.clone(),
-            platform: d.platform.clone(),
-            tag: d.ref_name.clone(),
-            config,
-            layers,
-        }),
-        Ok(Manifest::Index(list)) => match select(&list, platforms) {
-            Err(e) => problems.push((d.digest.clone(), e)),
-            Ok(chosen) => {
-                for mut child in chosen {
-                    if child.ref_name.is_none() {
-                        child.ref_name = d.ref_name.clone();
-                    }
-                    walk(docs, &child, platforms, depth + 1, images, problems);
+
+    fn walk(&mut self, d: &Descriptor, depth: u32) {
+        if depth > MAX_NESTING {
+            self.problems
+                .push((d.digest.clone(), "indexes nested too deep".into()));
+            return;
+        }
+        let key = (d.digest.clone(), d.ref_name.clone(), d.platform.clone());
+        if !self.seen.insert(key) || !self.spend(1, &d.digest) {
+            return;
+        }
+        let parsed = self.docs.manifest(d).and_then(|(bytes, served)| {
+            let media = served.as_deref().or(Some(d.media_type.as_str()));
+            spec::manifest(&bytes, media).map_err(|e| e.to_string())
+        });
+        match parsed {
+            Err(e) => self.problems.push((d.digest.clone(), e)),
+            Ok(Manifest::Image { config, layers }) => {
+                if self.spend(layers.len(), &d.digest) {
+                    self.images.push(Resolved {
+                        manifest: d.digest.clone(),
+                        platform: d.platform.clone(),
+                        tag: d.ref_name.clone(),
+                        config,
+                        layers,
+                    });
                 }
             }
-        },
+            Ok(Manifest::Index(list)) => match select(&list, self.platforms) {
+                Err(e) => self.problems.push((d.digest.clone(), e)),
+                Ok(chosen) => {
+                    for mut child in chosen {
+                        if child.ref_name.is_none() {
+                            child.ref_name = d.ref_name.clone();
+                        }
+                        self.walk(&child, depth + 1);
+                    }
+                }
+            },
+        }
     }
 }
 
