@@ -1,9 +1,12 @@
 //! Ref selection: which commits the history scan starts from. Every ref (branches, tags,
 //! remote-tracking refs, stash, notes) and `HEAD`, or only the branches named with `--branch`
 //! (then not `HEAD`);
-//! annotated tags' messages are scanned on the way. A ref that names a blob or a tree instead
+//! annotated tags' messages are scanned on the way (not again by an incremental scan that
+//! recorded the tag as a tip). A ref that names a blob or a tree instead
 //! of a commit (a lightweight tag on a file version: `git tag t $(git hash-object -w f)`) is
 //! kept aside: the object it names is scanned and located with the ref's name.
+
+use std::collections::HashSet;
 
 use git2::{ErrorCode, ObjectType, Oid, Reference, Repository};
 
@@ -71,6 +74,8 @@ pub(super) fn ref_tips(
 ) -> Result<Vec<Oid>, GitError> {
     let mut out = Vec::new();
     let mut matched = vec![false; opts.branches.len()];
+    // Tags recorded as tips (an incremental scan's) had their messages scanned then.
+    let scanned: HashSet<Oid> = opts.scanned_tips.iter().copied().collect();
     for reference in repo.references()? {
         let reference = match reference {
             Ok(r) => r,
@@ -91,7 +96,10 @@ pub(super) fn ref_tips(
         let Some(target) = reference.target() else {
             continue;
         };
-        if let Ok(tag) = repo.find_tag(target) {
+        if let Some(tag) = (!scanned.contains(&target))
+            .then(|| repo.find_tag(target).ok())
+            .flatten()
+        {
             record_message(
                 scanner,
                 repo,

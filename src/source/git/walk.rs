@@ -221,11 +221,20 @@ pub(super) fn scan_range(
     let mut unreadable = HashSet::new();
     let commits = range_commits(scanner, repo, &odb, range, &mut unreadable)?;
     note_config_changes(scanner, repo, range);
-    scan_introduced(scanner, content, repo, git_dir, commits, unreadable)
+    scan_introduced(
+        scanner,
+        content,
+        repo,
+        git_dir,
+        commits,
+        unreadable,
+        HashMap::new(),
+    )
 }
 
 /// What each of `commits` (parents before children) introduced against its first parent:
-/// its message and the blobs its tree adds, each scanned once.
+/// its message and the blobs its tree adds, and the blobs `named_by_refs` (see
+/// [`ref_named_blobs`]), each scanned once.
 pub(super) fn scan_introduced(
     scanner: &Scanner,
     content: &BlobContent,
@@ -233,11 +242,12 @@ pub(super) fn scan_introduced(
     git_dir: &Path,
     commits: Vec<Oid>,
     mut unreadable: HashSet<Oid>,
+    named_by_refs: HashMap<Oid, Vec<String>>,
 ) -> Result<BlobScan, GitError> {
     let odb = repo.odb()?;
     let shallow = shallow_boundary(repo);
     let mut introduced_by: HashMap<(Oid, String), Oid> = HashMap::new();
-    let mut blobs = HashSet::new();
+    let mut blobs: HashSet<Oid> = named_by_refs.keys().copied().collect();
     let mut gitlinks = 0usize;
     for id in commits {
         if unreadable.contains(&id) {
@@ -289,6 +299,6 @@ pub(super) fn scan_introduced(
         introduced_by: Some(introduced_by),
         trees: HashMap::new(),
         unreadable: HashSet::new(),
-        named_by_refs: HashMap::new(),
+        named_by_refs,
     })
 }
