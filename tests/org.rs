@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
@@ -107,8 +107,7 @@ impl Reply {
 
 type Handler = Arc<dyn Fn(&Request) -> Reply + Send + Sync>;
 
-fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
+fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
     let mut parts = line.split_whitespace();
@@ -157,33 +156,87 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
     })
 }
 
-/// Serves `handler` on 127.0.0.1 (one thread per connection, one request per connection).
-fn serve(handler: Handler) -> String {
+/// Serves `handler` on 127.0.0.1 (one thread per connection, one request per connection),
+/// over TLS with `tls`'s certificate when given (`https://`).
+fn serve_on(handler: Handler, tls: Option<&Tls>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{}", listener.local_addr().unwrap());
+    let server = tls.map(|t| t.server.clone());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let handler = handler.clone();
-            std::thread::spawn(move || {
-                let Some(req) = read_request(&mut stream) else {
-                    return;
-                };
-                let reply = handler(&req);
-                let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
-                for (k, v) in &reply.headers {
-                    head.push_str(&format!("{k}: {v}\r\n"));
+            let Ok(stream) = stream else { continue };
+            let (handler, server) = (handler.clone(), server.clone());
+            std::thread::spawn(move || match server {
+                Some(config) => {
+                    let conn = rustls::ServerConnection::new(config).unwrap();
+                    answer(&handler, rustls::StreamOwned::new(conn, stream));
                 }
-                head.push_str(&format!(
-                    "content-length: {}\r\nconnection: close\r\n\r\n",
-                    reply.body.len()
-                ));
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&reply.body);
+                None => answer(&handler, stream),
             });
         }
     });
     url
+}
+
+/// Reads one request from `stream` and writes `handler`'s reply.
+fn answer(handler: &Handler, stream: impl Read + Write) {
+    let mut reader = BufReader::new(stream);
+    let Some(req) = read_request(&mut reader) else {
+        return;
+    };
+    let reply = handler(&req);
+    let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
+    for (k, v) in &reply.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        reply.body.len()
+    ));
+    let stream = reader.get_mut();
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&reply.body);
+    let _ = stream.flush();
+}
+
+/// A certificate for `127.0.0.1` and `localhost` signed by a CA made for the test, and the
+/// CA's certificate in a PEM file (what `SSL_CERT_FILE` names to trust it).
+struct Tls {
+    server: Arc<rustls::ServerConfig>,
+    ca_file: PathBuf,
+}
+
+impl Tls {
+    fn new(dir: &Path) -> Tls {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "patrol test CA");
+        let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        let ca_file = dir.join("test-ca.pem");
+        std::fs::write(&ca_file, ca.pem()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        Tls {
+            server: Arc::new(server),
+            ca_file,
+        }
+    }
 }
 
 // ---------------------------------------------------------------- the stand-in API
@@ -220,56 +273,64 @@ fn etag_of(body: &str) -> String {
 
 impl Api {
     fn start() -> Api {
+        Api::start_on(None)
+    }
+
+    /// The stand-in, over TLS with `tls`'s certificate when given.
+    fn start_on(tls: Option<&Tls>) -> Api {
         let routes = Arc::new(Mutex::new(Routes::default()));
         let log = Arc::new(Mutex::new(Vec::new()));
         let arrived: Arc<Mutex<Option<Sender<String>>>> = Arc::new(Mutex::new(None));
         let (r, l, a) = (routes.clone(), log.clone(), arrived.clone());
-        let url = serve(Arc::new(move |req: &Request| {
-            if let Some(tx) = a.lock().unwrap().as_ref() {
-                let _ = tx.send(req.target.clone());
-            }
-            let held = r.lock().unwrap().hold.get(&req.target).cloned();
-            if let Some(wait) = held {
-                let _ = wait.lock().unwrap().recv();
-            }
-            let routes = r.lock().unwrap();
-            let inm = req.headers.get("if-none-match").cloned();
-            let mut reply = if let Some(bytes) = routes.files.get(&req.target) {
-                Reply {
-                    status: 200,
-                    headers: Vec::new(),
-                    body: bytes.clone(),
+        let url = serve_on(
+            Arc::new(move |req: &Request| {
+                if let Some(tx) = a.lock().unwrap().as_ref() {
+                    let _ = tx.send(req.target.clone());
                 }
-            } else if let Some((status, body, extra)) = routes.replies.get(&req.target) {
-                let etag = etag_of(body);
-                let mut reply = if *status == 200 && inm.as_deref() == Some(etag.as_str()) {
-                    Reply::json(304, String::new())
+                let held = r.lock().unwrap().hold.get(&req.target).cloned();
+                if let Some(wait) = held {
+                    let _ = wait.lock().unwrap().recv();
+                }
+                let routes = r.lock().unwrap();
+                let inm = req.headers.get("if-none-match").cloned();
+                let mut reply = if let Some(bytes) = routes.files.get(&req.target) {
+                    Reply {
+                        status: 200,
+                        headers: Vec::new(),
+                        body: bytes.clone(),
+                    }
+                } else if let Some((status, body, extra)) = routes.replies.get(&req.target) {
+                    let etag = etag_of(body);
+                    let mut reply = if *status == 200 && inm.as_deref() == Some(etag.as_str()) {
+                        Reply::json(304, String::new())
+                    } else {
+                        Reply::json(*status, body.clone())
+                    };
+                    reply.headers.push(("etag".into(), etag));
+                    reply.headers.extend(extra.iter().cloned());
+                    reply
                 } else {
-                    Reply::json(*status, body.clone())
+                    Reply::json(404, r#"{"message":"Not Found"}"#.into())
                 };
-                reply.headers.push(("etag".into(), etag));
-                reply.headers.extend(extra.iter().cloned());
-                reply
-            } else {
-                Reply::json(404, r#"{"message":"Not Found"}"#.into())
-            };
-            if !reply
-                .headers
-                .iter()
-                .any(|(k, _)| k == "x-ratelimit-remaining")
-            {
-                reply
+                if !reply
                     .headers
-                    .push(("x-ratelimit-remaining".into(), "4999".into()));
+                    .iter()
+                    .any(|(k, _)| k == "x-ratelimit-remaining")
+                {
+                    reply
+                        .headers
+                        .push(("x-ratelimit-remaining".into(), "4999".into()));
+                    reply
+                        .headers
+                        .push(("x-ratelimit-limit".into(), "5000".into()));
+                }
+                l.lock()
+                    .unwrap()
+                    .push((req.target.clone(), inm, reply.status));
                 reply
-                    .headers
-                    .push(("x-ratelimit-limit".into(), "5000".into()));
-            }
-            l.lock()
-                .unwrap()
-                .push((req.target.clone(), inm, reply.status));
-            reply
-        }));
+            }),
+            tls,
+        );
         Api {
             url,
             routes,
@@ -306,9 +367,10 @@ fn repo_json(name: &str, url: &str, pushed_at: &str, fork: bool, archived: bool)
 const PAGE1: &str = "/orgs/acme/repos?type=all&per_page=100&page=1";
 const PAGE2: &str = "/orgs/acme/repos?type=all&per_page=100&page=2";
 
-fn run_github(api: &Api, dir: &Path, token: &str, extra: &[&str]) -> (serde_json::Value, i32) {
-    let out = patrol()
-        .args(["github", "--api-url", &api.url, "--api-retries", "0"])
+/// `patrol github` against `api` with `token`, its cache and datastore in `dir`, JSON out.
+fn github(api: &Api, dir: &Path, token: &str, extra: &[&str]) -> assert_cmd::Command {
+    let mut cmd = patrol();
+    cmd.args(["github", "--api-url", &api.url, "--api-retries", "0"])
         .arg("--cache-dir")
         .arg(dir.join("cache"))
         .arg("--datastore")
@@ -316,9 +378,12 @@ fn run_github(api: &Api, dir: &Path, token: &str, extra: &[&str]) -> (serde_json
         .args(extra)
         .args(["-f", "json", "--show-secrets"])
         .env("GH_TOKEN", token)
-        .env_remove("GITHUB_TOKEN")
-        .output()
-        .unwrap();
+        .env_remove("GITHUB_TOKEN");
+    cmd
+}
+
+fn run_github(api: &Api, dir: &Path, token: &str, extra: &[&str]) -> (serde_json::Value, i32) {
+    let out = github(api, dir, token, extra).output().unwrap();
     let code = out.status.code().unwrap_or(-1);
     let v = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
@@ -520,11 +585,29 @@ fn an_organisation_is_scanned_then_skipped_then_only_the_new_commit_is_read() {
 /// Serves the bare repositories under `root` with `git http-backend` (CGI), demanding
 /// `token` as the Basic-auth password. Returns the URL and the Authorization headers seen.
 fn git_http(root: PathBuf, token: String) -> (String, Arc<Mutex<Vec<Option<String>>>>) {
+    let (url, seen, _) = git_http_on(root, token, None);
+    (url, seen)
+}
+
+/// Negotiation requests (`POST …/git-upload-pack` bodies) a git server received.
+type Posted = Arc<Mutex<Vec<Vec<u8>>>>;
+
+/// [`git_http`], over TLS with `tls`'s certificate when given; also returns the negotiation
+/// requests it received.
+fn git_http_on(
+    root: PathBuf,
+    token: String,
+    tls: Option<&Tls>,
+) -> (String, Arc<Mutex<Vec<Option<String>>>>, Posted) {
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
-    let url = serve(Arc::new(move |req: &Request| {
+    let posted: Posted = Arc::new(Mutex::new(Vec::new()));
+    let (s, p) = (seen.clone(), posted.clone());
+    let handler: Handler = Arc::new(move |req: &Request| {
         let auth = req.headers.get("authorization").cloned();
         s.lock().unwrap().push(auth.clone());
+        if req.method == "POST" {
+            p.lock().unwrap().push(req.body.clone());
+        }
         let ok = auth
             .as_deref()
             .and_then(|a| a.strip_prefix("Basic "))
@@ -592,8 +675,8 @@ fn git_http(root: PathBuf, token: String) -> (String, Arc<Mutex<Vec<Option<Strin
             }
         }
         reply
-    }));
-    (url, seen)
+    });
+    (serve_on(handler, tls), seen, posted)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -779,6 +862,292 @@ fn the_progress_bar_shows_repositories_bytes_fetched_objects_and_findings_never_
     // `-q`: nothing drawn.
     let (_, drawn) = run(&["-q", "--full"]);
     assert!(!drawn.contains("repositories"), "{drawn:?}");
+}
+
+// ---------------------------------------------------------------- git over HTTPS (TLS)
+
+/// The organisation `acme` with one repository, `acme/app`, cloned from `clone_url`.
+fn one_repository(api: &Api, clone_url: &str, pushed_at: &str) {
+    api.reply(
+        PAGE1,
+        200,
+        format!(
+            "[{}]",
+            repo_json("acme/app", clone_url, pushed_at, false, false)
+        ),
+    );
+}
+
+/// `patrol github --org acme` trusting the test CA (or the system's roots only, with `None`):
+/// the report, the exit code, and stdout and stderr.
+fn run_tls(
+    api: &Api,
+    dir: &Path,
+    token: &str,
+    ca_file: Option<&Path>,
+) -> (serde_json::Value, i32, Vec<u8>) {
+    let mut cmd = github(api, dir, token, &["--org", "acme"]);
+    cmd.env_remove("SSL_CERT_DIR").env_remove("SSL_CERT_FILE");
+    if let Some(ca) = ca_file {
+        cmd.env("SSL_CERT_FILE", ca);
+    }
+    let out = cmd.output().unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    let printed = [out.stdout, out.stderr].concat();
+    (report, out.status.code().unwrap_or(-1), printed)
+}
+
+/// Every file under `dir` and the datastore `dir/state.db`, none of which may hold `token`.
+fn assert_not_stored(dir: &Path, token: &str) {
+    let mut files = Vec::new();
+    all_files(&dir.join("cache"), &mut files);
+    files.push((
+        dir.join("state.db"),
+        std::fs::read(dir.join("state.db")).unwrap(),
+    ));
+    assert!(files.len() > 3);
+    for (path, bytes) in &files {
+        assert!(
+            !contains(bytes, token.as_bytes()),
+            "token in {}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn mirrors_are_fetched_over_tls_trusting_ssl_cert_file_then_incrementally_with_haves() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = Tls::new(dir.path());
+    let (secret, later) = (mint("ghp"), mint("ghp"));
+    let app = Repo::new(dir.path(), "app", &files_with(&secret));
+    let token = format!("tok-{}", mint("ghp"));
+    let (git_url, seen, posted) = git_http_on(dir.path().join("bare"), token.clone(), Some(&tls));
+    assert!(git_url.starts_with("https://"));
+    // The API on https too: both clients trust the CA that SSL_CERT_FILE names.
+    let api = Api::start_on(Some(&tls));
+    assert!(api.url.starts_with("https://"));
+    let clone_url = format!("{git_url}/app.git");
+    one_repository(&api, &clone_url, "2026-01-01T00:00:00Z");
+
+    let (r1, code, printed) = run_tls(&api, dir.path(), &token, Some(&tls.ca_file));
+    assert_eq!(code, 1, "{r1}");
+    assert_eq!(secrets(&r1), std::slice::from_ref(&secret));
+    assert_eq!(repos_of(&r1, &secret), ["acme/app"]);
+    assert_eq!(r1["summary"]["repositories"]["fetched"], 1);
+    // The server speaks only TLS and demands the token: both reached it.
+    let basic = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"))
+    };
+    let auths = std::mem::take(&mut *seen.lock().unwrap());
+    assert!(!auths.is_empty());
+    assert!(
+        auths
+            .iter()
+            .all(|a| a.as_deref() == Some(&format!("Basic {basic}"))),
+        "{auths:?}"
+    );
+    assert!(!contains(&printed, token.as_bytes()));
+    assert_not_stored(dir.path(), &token);
+    let first_bytes = r1["summary"]["repositories"]["bytes_fetched"]
+        .as_u64()
+        .unwrap();
+    assert!(first_bytes > 0, "{}", r1["summary"]);
+
+    // One new commit: fetched over TLS again, negotiating with what the mirror has (haves),
+    // and only the new objects read.
+    let old_tip = git(&app.bare, &["rev-parse", "main"]);
+    app.push(&[("deploy.sh", format!("export GH_TOKEN={later}\n"))]);
+    one_repository(&api, &clone_url, "2026-02-01T00:00:00Z");
+    posted.lock().unwrap().clear();
+    let (r2, code, printed) = run_tls(&api, dir.path(), &token, Some(&tls.ca_file));
+    assert_eq!(code, 1, "{r2}");
+    assert_eq!(repos_of(&r2, &later), ["acme/app"]);
+    let stats = &r2["summary"]["repositories"];
+    assert_eq!(
+        (stats["fetched"].as_u64(), stats["scanned"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(
+        r2["summary"]["files"].as_u64().unwrap() <= 2,
+        "{}",
+        r2["summary"]
+    );
+    let negotiation = posted.lock().unwrap().concat();
+    assert!(
+        contains(&negotiation, format!("have {old_tip}").as_bytes()),
+        "{}",
+        String::from_utf8_lossy(&negotiation)
+    );
+    assert!(
+        stats["bytes_fetched"].as_u64().unwrap() < first_bytes,
+        "{stats}"
+    );
+    assert!(!contains(&printed, token.as_bytes()));
+    assert_not_stored(dir.path(), &token);
+
+    // A wrong token: a problem naming the repository, not the token; the scan is incomplete.
+    let other = tempfile::tempdir().unwrap();
+    let wrong = format!("wrong-{}", mint("ghp"));
+    let (report, code, printed) = run_tls(&api, other.path(), &wrong, Some(&tls.ca_file));
+    assert_eq!(code, 5, "{report}");
+    let errors = report["errors"].to_string();
+    assert!(
+        errors.contains("acme/app") && errors.contains("authentication failed"),
+        "{errors}"
+    );
+    assert!(!contains(&printed, wrong.as_bytes()));
+}
+
+#[test]
+fn an_untrusted_certificate_fails_closed_naming_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = Tls::new(dir.path());
+    let _app = Repo::new(dir.path(), "app", &files_with(&mint("ghp")));
+    let token = format!("tok-{}", mint("ghp"));
+    let (git_url, seen, _) = git_http_on(dir.path().join("bare"), token.clone(), Some(&tls));
+    // The API on loopback http (trusted without a CA); the git server's CA is not given.
+    let api = Api::start();
+    one_repository(&api, &format!("{git_url}/app.git"), "2026-01-01T00:00:00Z");
+    let (report, code, printed) = run_tls(&api, dir.path(), &token, None);
+    assert_eq!(code, 5, "{report}");
+    assert!(report["findings"].as_array().unwrap().is_empty());
+    let errors = report["errors"].to_string();
+    assert!(
+        errors.contains("acme/app")
+            && errors.contains("certificate")
+            && errors.contains("SSL_CERT_FILE"),
+        "{errors}"
+    );
+    // The handshake failed before any request: the token never left.
+    assert!(seen.lock().unwrap().is_empty());
+    assert!(!contains(&printed, token.as_bytes()));
+
+    // An SSL_CERT_FILE that holds no certificate is said plainly, before anything is sent.
+    let out = github(&api, dir.path(), &token, &["--org", "acme"])
+        .env("SSL_CERT_FILE", dir.path().join("missing.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("SSL_CERT_FILE") && stderr.contains("missing.pem"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_redirect_to_another_host_is_not_followed_and_the_token_stays_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = Tls::new(dir.path());
+    let _app = Repo::new(dir.path(), "app", &files_with(&mint("ghp")));
+    let token = format!("tok-{}", mint("ghp"));
+    // The other host serves the repository too and records what it is sent.
+    let (elsewhere, seen_elsewhere, _) =
+        git_http_on(dir.path().join("bare"), token.clone(), Some(&tls));
+    let elsewhere = elsewhere.replace("127.0.0.1", "localhost");
+    let redirects = Arc::new(Mutex::new(Vec::new()));
+    let r = redirects.clone();
+    let home = serve_on(
+        Arc::new(move |req: &Request| {
+            r.lock()
+                .unwrap()
+                .push(req.headers.get("authorization").cloned());
+            Reply {
+                status: 302,
+                headers: vec![("location".into(), format!("{elsewhere}{}", req.target))],
+                body: Vec::new(),
+            }
+        }),
+        Some(&tls),
+    );
+    let api = Api::start();
+    one_repository(&api, &format!("{home}/app.git"), "2026-01-01T00:00:00Z");
+    let (report, code, printed) = run_tls(&api, dir.path(), &token, Some(&tls.ca_file));
+    assert_eq!(code, 5, "{report}");
+    let errors = report["errors"].to_string();
+    assert!(
+        errors.contains("acme/app") && errors.contains("redirected to localhost"),
+        "{errors}"
+    );
+    // The clone URL's host got the token; the other host got nothing at all.
+    assert!(redirects.lock().unwrap().iter().all(Option::is_some));
+    assert!(!redirects.lock().unwrap().is_empty());
+    assert!(
+        seen_elsewhere.lock().unwrap().is_empty(),
+        "{:?}",
+        seen_elsewhere.lock().unwrap()
+    );
+    assert!(!contains(&printed, token.as_bytes()));
+}
+
+// ---------------------------------------------------------------- refs on blobs and trees
+
+#[test]
+fn a_tag_on_a_blob_or_a_tree_pushed_between_runs_is_found_by_the_incremental_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Repo::new(dir.path(), "app", &files_with(&mint("ghp")));
+    // Over git's smart protocol (libgit2's file:// transport cannot fetch into a mirror whose
+    // refs name a blob or a tree).
+    let (git_url, _) = git_http(dir.path().join("bare"), "tok".into());
+    let url = format!("{git_url}/app.git");
+    let api = Api::start();
+    one_repository(&api, &url, "2026-01-01T00:00:00Z");
+    let (r1, code) = run_github(&api, dir.path(), "tok", &["--org", "acme"]);
+    assert_eq!((code, secrets(&r1).len()), (1, 1), "{r1}");
+
+    // Pushed since: a lightweight tag on a blob, an annotated tag on a tree, no new commit.
+    let (in_blob, in_tree) = (mint("ghp"), mint("gho"));
+    let w = &app.work;
+    common::write(w, "loose.txt", format!("token {in_blob}\n"));
+    let blob = git(w, &["hash-object", "-w", "loose.txt"]);
+    git(w, &["tag", "file-version", &blob]);
+    common::write(w, "sub/conf.env", format!("GITHUB_TOKEN={in_tree}\n"));
+    git(w, &["add", "sub/conf.env"]);
+    let tree = git(w, &["write-tree", "--prefix=sub/"]);
+    git(w, &["tag", "-a", "-m", "config", "tree-version", &tree]);
+    git(w, &["rm", "-q", "--cached", "sub/conf.env"]);
+    std::fs::remove_dir_all(w.join("sub")).unwrap();
+    std::fs::remove_file(w.join("loose.txt")).unwrap();
+    git(w, &["push", "-q", app.bare.to_str().unwrap(), "--tags"]);
+    one_repository(&api, &url, "2026-02-01T00:00:00Z");
+
+    let (r2, code) = run_github(&api, dir.path(), "tok", &["--org", "acme"]);
+    assert_eq!(code, 1, "{r2}");
+    let stats = &r2["summary"]["repositories"];
+    assert_eq!(
+        (stats["fetched"].as_u64(), stats["scanned"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let path = |secret: &str| {
+        common::finding(&r2, secret)["locations"][0]["path"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(path(&in_blob), "refs/tags/file-version", "{r2}");
+    assert_eq!(path(&in_tree), "refs/tags/tree-version:conf.env", "{r2}");
+    // Only what the new refs name was read (two blobs, a tag message), not the history again.
+    assert!(
+        r2["summary"]["files"].as_u64().unwrap() <= 3,
+        "{}",
+        r2["summary"]
+    );
+
+    // A new commit later: the tags, already scanned, are not read again.
+    app.push(&[("notes.txt", "nothing here\n".into())]);
+    one_repository(&api, &url, "2026-03-01T00:00:00Z");
+    let (r3, code) = run_github(&api, dir.path(), "tok", &["--org", "acme"]);
+    assert_eq!((code, secrets(&r3).len()), (1, 3), "{r3}");
+    assert_eq!(r3["summary"]["repositories"]["scanned"], 1, "{r3}");
+    // The new blob and the commit's message; not the tags' blobs or message.
+    assert!(
+        r3["summary"]["files"].as_u64().unwrap() <= 2,
+        "{}",
+        r3["summary"]
+    );
 }
 
 // ---------------------------------------------------------------- crash and resume

@@ -11,6 +11,7 @@ use reqwest::Method;
 use reqwest::blocking::{Client as Http, RequestBuilder};
 use reqwest::header::{HeaderMap, HeaderValue};
 
+use super::tls::{check_ssl_cert_file, root_cause};
 use crate::finding::Secret;
 
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
@@ -132,6 +133,7 @@ impl Client {
             "x-github-api-version",
             HeaderValue::from_static(API_VERSION),
         );
+        check_ssl_cert_file().map_err(ApiError::Setup)?;
         let http = Http::builder()
             .user_agent(concat!("patrol/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
@@ -345,7 +347,8 @@ fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         "timed out".to_string()
     } else if e.is_connect() {
-        "connection failed".to_string()
+        // The cause says why: refused, unknown name, or an untrusted certificate.
+        format!("connection failed: {}", root_cause(e))
     } else {
         let mut s = e.to_string();
         if let Some(i) = s.find(" for url") {

@@ -5,7 +5,8 @@
 //! `download` streams large bodies to temporary files; `actions` lists, downloads and deletes
 //! Actions run logs; `repos` lists repositories (ETags), `mirror` keeps bare mirrors fetched
 //! with the token given through git's credential callback, `budget` is the rate limit shared
-//! by every worker of a client; `transport` speaks git's smart HTTP over rustls for `https`.
+//! by every worker of a client; `transport` speaks git's smart HTTP over rustls for `https`;
+//! `tls` says what both trust (`SSL_CERT_FILE`) and why a connection failed.
 
 pub mod actions;
 pub mod blast;
@@ -16,6 +17,7 @@ pub mod mirror;
 pub mod repos;
 pub mod revoke;
 pub mod state;
+pub mod tls;
 pub mod transport;
 pub mod verify;
 

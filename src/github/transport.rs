@@ -1,10 +1,15 @@
 //! Git's smart HTTP protocol over HTTPS for the mirrors, on the same TLS stack as the API
-//! client (rustls): libgit2 is built without a TLS library, so that `patrol` stays one static
-//! binary. Registered for `https://` once; libgit2 keeps negotiating (stateless RPC: one
+//! client (rustls, trusting the system's roots or the PEM file `SSL_CERT_FILE` names): libgit2
+//! is built without a TLS library, so that `patrol` stays one static binary. Registered for
+//! `https://` once; libgit2 keeps negotiating (stateless RPC: one
 //! `GET …/info/refs?service=git-upload-pack`, then `POST …/git-upload-pack` rounds) and this
 //! module only moves the bytes. The token for a URL is lent by [`lend`] for the duration of a
 //! fetch, held in memory only, and sent as Basic auth (`x-access-token:TOKEN`) in a header
-//! marked sensitive — never in a URL, a file or a log. Fetch only: pushing is refused.
+//! marked sensitive — never in a URL, a file or a log. Against a hostile server: redirects are
+//! followed only on the clone URL's own scheme, host and port (the token never follows one
+//! elsewhere), the ref advertisement (held in memory by libgit2) is capped at
+//! [`ADVERTISEMENT_MAX`] bytes, and a server that goes silent for [`READ_TIMEOUT`] fails the
+//! fetch. Fetch only: pushing is refused.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -15,8 +20,18 @@ use base64::Engine;
 use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream, Transport};
 use reqwest::blocking::Client as Http;
 use reqwest::header::HeaderValue;
+use reqwest::redirect::{Attempt, Policy};
 
+use super::tls::{check_ssl_cert_file, root_cause};
 use crate::finding::Secret;
+
+/// The most a ref advertisement may weigh (libgit2 keeps it in memory): far above a real
+/// repository's, pull-request refs included.
+pub const ADVERTISEMENT_MAX: u64 = 256 << 20;
+/// How long a server may stay silent before the fetch fails.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(120);
+/// Redirects followed on one request (same origin only).
+const MAX_REDIRECTS: usize = 5;
 
 /// Tokens lent to the transport, by remote URL.
 fn lent() -> &'static Mutex<HashMap<String, Secret>> {
@@ -44,11 +59,51 @@ impl Drop for Lent {
     }
 }
 
+/// Scheme, host and port: where a request goes.
+fn origin(url: &reqwest::Url) -> (String, Option<String>, Option<u16>) {
+    (
+        url.scheme().to_string(),
+        url.host_str().map(str::to_ascii_lowercase),
+        url.port_or_known_default(),
+    )
+}
+
+/// Follows a redirect only to the origin the request was sent to; any other is handed back
+/// as it is (and refused by [`Exchange::send`]), so the token never leaves that origin.
+fn same_origin_redirects(attempt: Attempt<'_>) -> reqwest::redirect::Action {
+    let first = attempt.previous().first().map(origin);
+    if attempt.previous().len() > MAX_REDIRECTS {
+        attempt.error("too many redirects")
+    } else if first.is_some_and(|o| o == origin(attempt.url())) {
+        attempt.follow()
+    } else {
+        attempt.stop()
+    }
+}
+
+/// The one HTTP client of every fetch (its roots are loaded once, its connections reused).
+fn http() -> Result<Http, git2::Error> {
+    static HTTP: OnceLock<Result<Http, String>> = OnceLock::new();
+    HTTP.get_or_init(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        check_ssl_cert_file()?;
+        Http::builder()
+            .user_agent(concat!("git/2.0 (patrol/", env!("CARGO_PKG_VERSION"), ")"))
+            .connect_timeout(Duration::from_secs(30))
+            .timeout(READ_TIMEOUT)
+            .redirect(Policy::custom(same_origin_redirects))
+            .https_only(true)
+            .build()
+            .map_err(|e| format!("cannot start the HTTPS client: {}", root_cause(&e)))
+    })
+    .clone()
+    .map_err(|e| git2::Error::from_str(&e))
+}
+
 /// Registers the transport for `https://` (once per process).
 pub fn register() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let factory = |remote: &git2::Remote<'_>| {
             let url = remote.url().unwrap_or_default().to_string();
             let token = lent()
@@ -56,13 +111,15 @@ pub fn register() {
                 .unwrap_or_else(|e| e.into_inner())
                 .get(&url)
                 .cloned();
-            let http = Http::builder()
-                .user_agent(concat!("git/2.0 (patrol/", env!("CARGO_PKG_VERSION"), ")"))
-                .connect_timeout(Duration::from_secs(30))
-                .https_only(true)
-                .build()
-                .map_err(|e| git2::Error::from_str(&e.to_string()))?;
-            Transport::smart(remote, true, Https { http, token })
+            Transport::smart(
+                remote,
+                true,
+                Https {
+                    http: http()?,
+                    token,
+                    advertisement_max: ADVERTISEMENT_MAX,
+                },
+            )
         };
         // SAFETY: called once, before any fetch, from one thread (inside `Once`).
         let _ = unsafe { git2::transport::register("https", factory) };
@@ -72,6 +129,8 @@ pub fn register() {
 struct Https {
     http: Http,
     token: Option<Secret>,
+    /// [`ADVERTISEMENT_MAX`] (smaller in tests).
+    advertisement_max: u64,
 }
 
 impl SmartSubtransport for Https {
@@ -81,16 +140,19 @@ impl SmartSubtransport for Https {
         action: Service,
     ) -> Result<Box<dyn SmartSubtransportStream>, git2::Error> {
         let base = url.trim_end_matches('/');
-        let (method, url, content_type) = match action {
+        let (method, url, content_type, limit) = match action {
             Service::UploadPackLs => (
                 reqwest::Method::GET,
                 format!("{base}/info/refs?service=git-upload-pack"),
                 None,
+                self.advertisement_max,
             ),
+            // The pack: as large as the repository, streamed to disk by libgit2.
             Service::UploadPack => (
                 reqwest::Method::POST,
                 format!("{base}/git-upload-pack"),
                 Some("application/x-git-upload-pack-request"),
+                u64::MAX,
             ),
             _ => {
                 return Err(git2::Error::from_str(
@@ -106,6 +168,7 @@ impl SmartSubtransport for Https {
             token: self.token.clone(),
             request: Vec::new(),
             response: None,
+            left: limit,
         }))
     }
 
@@ -123,6 +186,8 @@ struct Exchange {
     token: Option<Secret>,
     request: Vec<u8>,
     response: Option<reqwest::blocking::Response>,
+    /// Bytes the answer may still bring.
+    left: u64,
 }
 
 impl Exchange {
@@ -141,11 +206,19 @@ impl Exchange {
                 .header("content-type", ct)
                 .body(std::mem::take(&mut self.request));
         }
-        let r = rb
-            .send()
-            .map_err(|e| io::Error::other(format!("cannot reach the git server: {e}")))?;
+        let r = rb.send().map_err(|e| {
+            io::Error::other(format!("cannot reach the git server: {}", root_cause(&e)))
+        })?;
         match r.status().as_u16() {
             200 => Ok(r),
+            300..=399 => Err(io::Error::other(format!(
+                "redirected to {}: not followed (the token goes only to the clone URL's host)",
+                r.headers()
+                    .get("location")
+                    .and_then(|l| reqwest::Url::parse(l.to_str().ok()?).ok())
+                    .and_then(|l| l.host_str().map(str::to_string))
+                    .unwrap_or_else(|| "another host".into())
+            ))),
             401 | 403 => Err(io::Error::other(
                 "authentication failed (the token was refused or none was given)",
             )),
@@ -160,10 +233,17 @@ impl Read for Exchange {
         if self.response.is_none() {
             self.response = Some(self.send()?);
         }
-        match self.response.as_mut() {
-            Some(r) => r.read(buf),
-            None => Ok(0),
-        }
+        let Some(r) = self.response.as_mut() else {
+            return Ok(0);
+        };
+        let n = r.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            io::Error::other(format!(
+                "the git server's ref advertisement is over {} MiB: refused",
+                ADVERTISEMENT_MAX >> 20
+            ))
+        })?;
+        Ok(n)
     }
 }
 
@@ -179,82 +259,4 @@ impl Write for Exchange {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::{BufRead, BufReader};
-    use std::net::TcpListener;
-
-    /// Answers one request with `body` and hands back the request's head and body.
-    fn one_answer(body: &'static [u8]) -> (String, std::thread::JoinHandle<(String, Vec<u8>)>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/acme/app.git", listener.local_addr().unwrap());
-        let handle = std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept().unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut head = String::new();
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap();
-                }
-                if line.trim().is_empty() {
-                    break;
-                }
-                head.push_str(&line);
-            }
-            let mut request = vec![0; length];
-            reader.read_exact(&mut request).unwrap();
-            let reply = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
-            stream.write_all(reply.as_bytes()).unwrap();
-            stream.write_all(body).unwrap();
-            (head, request)
-        });
-        (url, handle)
-    }
-
-    fn transport(token: &str) -> Https {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        Https {
-            http: Http::new(),
-            token: Some(Secret::new(token.as_bytes().to_vec())),
-        }
-    }
-
-    #[test]
-    fn refs_are_asked_for_with_the_token_as_basic_auth() {
-        let (url, server) = one_answer(b"001e# service=git-upload-pack\n");
-        let mut stream = transport("s3cret")
-            .action(&url, Service::UploadPackLs)
-            .unwrap();
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).unwrap();
-        assert!(answer.starts_with(b"001e# service"));
-        let (head, _) = server.join().unwrap();
-        assert!(head.starts_with("GET /acme/app.git/info/refs?service=git-upload-pack "));
-        let basic = base64::engine::general_purpose::STANDARD.encode("x-access-token:s3cret");
-        assert!(head.contains(&format!("Basic {basic}")), "{head}");
-    }
-
-    #[test]
-    fn negotiation_is_posted_and_pushing_is_refused() {
-        let (url, server) = one_answer(b"0008NAK\n");
-        let t = transport("s3cret");
-        let mut stream = t.action(&url, Service::UploadPack).unwrap();
-        stream
-            .write_all(b"0032want 0123456789012345678901234567890123456789\n")
-            .unwrap();
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).unwrap();
-        assert_eq!(answer, b"0008NAK\n");
-        let (head, request) = server.join().unwrap();
-        assert!(
-            head.starts_with("POST /acme/app.git/git-upload-pack "),
-            "{head}"
-        );
-        assert!(head.contains("application/x-git-upload-pack-request"));
-        assert!(request.starts_with(b"0032want"));
-        assert!(t.action(&url, Service::ReceivePack).is_err());
-    }
-}
+mod tests;
