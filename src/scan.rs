@@ -210,6 +210,8 @@ pub fn redact_location(matcher: &Matcher, mut location: Location) -> Location {
             &mut log.member,
             &mut log.job,
             &mut log.step,
+            &mut log.timestamp,
+            &mut log.run_url,
         ]
         .into_iter()
         .flatten()
@@ -219,9 +221,15 @@ pub fn redact_location(matcher: &Matcher, mut location: Location) -> Location {
     }
     if let Some(image) = location.image.as_mut() {
         redact(&mut image.image);
-        for s in [&mut image.tag, &mut image.file, &mut image.instruction]
-            .into_iter()
-            .flatten()
+        for s in [
+            &mut image.tag,
+            &mut image.file,
+            &mut image.instruction,
+            &mut image.manifest,
+            &mut image.platform,
+        ]
+        .into_iter()
+        .flatten()
         {
             redact(s);
         }
@@ -231,6 +239,7 @@ pub fn redact_location(matcher: &Matcher, mut location: Location) -> Location {
             &mut chat.workspace,
             &mut chat.channel,
             &mut chat.author,
+            &mut chat.time,
             &mut chat.message,
             &mut chat.thread,
             &mut chat.field,

@@ -671,3 +671,23 @@ fn incident_given_an_export_locates_the_messages() {
         assert!(!md.contains(secret.as_str()), "{md}");
     }
 }
+
+#[test]
+fn a_secret_in_a_message_timestamp_is_redacted_in_its_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let (content, stamp) = (mint("ghp"), mint("ghp"));
+    let doc = json!({
+        "guild": {"id": "1", "name": "Acme"}, "channel": {"id": "2", "name": "ops"},
+        "messages": [{"id": "3", "type": "Default", "timestamp": stamp,
+            "content": format!("token: {content}"), "author": {"id": "1", "name": "dana"}}]
+    });
+    let file = write(dir.path(), "Acme - ops [2].json", doc.to_string());
+    let out = patrol()
+        .args(["scan", file.to_str().unwrap(), "-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\"time\""), "{text}");
+    assert!(!text.contains(&stamp) && !text.contains(&content), "{text}");
+}

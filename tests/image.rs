@@ -863,3 +863,23 @@ fn a_fifo_or_a_link_to_a_device_in_a_layout_directory_is_never_opened() {
     check_planted(&report, &t);
     assert_eq!(report["summary"]["skipped_special"], 2, "{report:#}");
 }
+
+#[test]
+fn a_secret_in_an_index_platform_is_redacted_in_every_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("ghp");
+    let image = Image::new(
+        vec![tar(&[("etc/t", format!("t={tok}\n").as_bytes())])],
+        json!({"config": {}}),
+    );
+    oci_dir(dir.path(), &[(&image, Some(("linux", tok.as_str())))]);
+    let out = patrol()
+        .args(["image", dir.path().to_str().unwrap(), "--all-platforms"])
+        .args(["-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\"platform\": \"linux/"), "{text}");
+    assert!(!text.contains(&tok), "{text}");
+}
