@@ -883,3 +883,84 @@ fn a_secret_in_an_index_platform_is_redacted_in_every_location() {
     assert!(text.contains("\"platform\": \"linux/"), "{text}");
     assert!(!text.contains(&tok), "{text}");
 }
+
+/// A tar written header by header: names as given (`..`, control characters, NUL), a GNU long
+/// name entry first for names over 100 bytes.
+fn raw_tar(members: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut entry = |name: &[u8], kind: tar::EntryType, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        let n = name.len().min(100);
+        h.as_old_mut().name[..n].copy_from_slice(&name[..n]);
+        h.set_entry_type(kind);
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    };
+    for (name, data) in members {
+        if name.len() > 100 {
+            entry(b"././@LongLink", tar::EntryType::GNULongName, &[name, &b"\0"[..]].concat());
+        }
+        entry(name, tar::EntryType::Regular, data);
+    }
+    out.extend_from_slice(&[0; 1024]);
+    out
+}
+
+#[test]
+fn hostile_names_and_config_strings_reach_no_terminal_raw_and_keep_json_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let toks: Vec<String> = (0..6).map(|_| mint("ghp")).collect();
+    let long = format!("deep/{}/\x1b[2Jname", "d".repeat(300));
+    let names: [&[u8]; 5] = [
+        b"\x1b]0;owned\x07title.txt",
+        b"a\nb\x1b[2J.txt",
+        b"../../etc/escape.txt",
+        long.as_bytes(),
+        b"nul\0hidden.txt",
+    ];
+    let members: Vec<(&[u8], Vec<u8>)> = names
+        .iter()
+        .zip(&toks)
+        .map(|(n, t)| (*n, format!("t={t}\n").into_bytes()))
+        .collect();
+    let members: Vec<(&[u8], &[u8])> = members.iter().map(|(n, d)| (*n, &d[..])).collect();
+    let layer = raw_tar(&members);
+    let config = json!({"config": {
+            "Env": [format!("\u{1b}[2JKEY={}", toks[5])],
+            "Labels": {"lab\u{1b}]8;;http://x\u{7}el": "v"}},
+        "history": [{"created_by": "RUN \u{1b}[31m echo \u{9b}2J"}]});
+    let image = Image::new(vec![layer], config);
+    let layout = dir.path().join("layout");
+    oci_dir(&layout, &[(&image, None)]);
+    // An entry no image uses, broken, with an escape in its name: a problem naming it.
+    write(&layout, "blobs/\u{1b}[2Jjunk.gz", [0x1f, 0x8b, 8, 0, 1, 2, 3]);
+    let tarball = write(dir.path(), "hostile.tar", tar_of(&layout));
+    for target in [&layout, &tarball] {
+        let target = target.to_str().unwrap();
+        for format in ["text", "json", "jsonl", "sarif"] {
+            let out = patrol()
+                .args(["image", target, "-f", format])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(1), "{format}");
+            // JSON escapes C0 controls; a C1 one (U+009B) is valid JSON, but text is for people.
+            let c1 = |s: &[u8]| String::from_utf8_lossy(s).contains('\u{9b}');
+            assert!(!out.stdout.contains(&0x1b), "{format}");
+            assert!(!out.stderr.contains(&0x1b) && !c1(&out.stderr), "{format}");
+            assert!(format != "text" || !c1(&out.stdout), "{format}");
+            if format == "json" || format == "sarif" {
+                serde_json::from_slice::<Value>(&out.stdout).expect("valid JSON");
+            }
+        }
+        let (report, _) = json_report(&["image", target]);
+        let found = secrets(&report);
+        for t in &toks {
+            assert!(found.contains(t), "{report:#}");
+        }
+        assert!(report["errors"].to_string().contains("junk.gz"), "{report:#}");
+    }
+}
