@@ -389,3 +389,77 @@ fn what_cannot_be_merged_is_named() {
     let (code, _, _) = run(d, &["merge"]);
     assert_eq!(code, 2, "at least one report");
 }
+
+#[test]
+fn datastores_that_cannot_be_merged_are_named_and_the_output_is_left_as_it_was() {
+    let t = tree();
+    let d = t.dir.path();
+    let good = d.join("good.db");
+    let newer = d.join("newer.db");
+    for db in [&good, &newer] {
+        patrol::datastore::Datastore::open(db).unwrap();
+    }
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .execute("UPDATE meta SET value = '2' WHERE key = 'schema'", [])
+        .unwrap();
+    run(d, &["scan", "a", "-f", "json", "-o", "a.json"]);
+    let mut damaged = std::fs::read(&good).unwrap();
+    damaged.truncate(100);
+    std::fs::write(d.join("damaged.db"), damaged).unwrap();
+    write(d, "out.db", "what was there before\n");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--datastore", "out.db", "good.db", "newer.db"],
+            "newer.db: schema version 2",
+        ),
+        (
+            &["--datastore", "out.db", "a.json"],
+            "a.json: not a patrol datastore",
+        ),
+        (
+            &["--datastore", "out.db", "good.db", "damaged.db"],
+            "damaged.db",
+        ),
+        (&["--datastore", "out.db", "missing.db"], "missing.db"),
+        (
+            &["a.json", "good.db"],
+            "good.db: a datastore: merge datastores with --datastore",
+        ),
+        (
+            &["--datastore", "out.db", "good.db", "--baseline", "a.json"],
+            "--baseline",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut all = vec!["merge"];
+        all.extend(*args);
+        let (code, out, err) = run(d, &all);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+        assert!(out.is_empty());
+        assert_eq!(
+            std::fs::read_to_string(d.join("out.db")).unwrap(),
+            "what was there before\n"
+        );
+    }
+    let leftovers = std::fs::read_dir(d)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".patrol")
+        })
+        .count();
+    assert_eq!(leftovers, 0, "no temporary file left");
+    // One good datastore merges (into a copy of itself: nothing found, exit 0).
+    let (code, out, err) = run(
+        d,
+        &["merge", "--datastore", "out.db", "good.db", "-f", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["findings"], Value::Array(vec![]));
+    assert!(err.contains("1 datastore merged into out.db"), "{err}");
+}

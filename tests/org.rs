@@ -1463,17 +1463,32 @@ fn pull_request_heads_wikis_and_gists_are_scanned_when_asked_and_excludes_apply(
 
 // ---------------------------------------------------------------- shards and merge
 
-/// N shards of one organisation, each a separate `patrol github --shard K/N` process with its
-/// own cache and datastore, merged with `patrol merge`, report what one process reports.
-#[test]
-fn shards_run_as_separate_processes_merge_into_the_single_run() {
+/// An organisation of six repositories (a secret each, one more in every other) scanned by one
+/// `patrol github` process (in `DIR/single`) and by N shards, each a separate `patrol github
+/// --shard K/N` process with its own cache and datastore (in `DIR/shard-K`), each writing its
+/// report to `DIR/shard-K.json`.
+struct Sharded {
+    dir: tempfile::TempDir,
+    api: Api,
+    names: [&'static str; 6],
+    shared: String,
+    minted: Vec<String>,
+    single: serde_json::Value,
+    reports: Vec<PathBuf>,
+}
+
+const N: u32 = 3;
+
+fn sharded() -> Sharded {
     let dir = tempfile::tempdir().unwrap();
     let shared = mint("ghp");
+    let mut minted = vec![shared.clone()];
     let names = ["app", "lib", "web", "infra", "docs", "cli"];
-    let mut repos = Vec::new();
     let mut listing = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        let mut files = files_with(&mint("ghp"));
+        let own = mint("ghp");
+        let mut files = files_with(&own);
+        minted.push(own);
         if i % 2 == 0 {
             files.push(("deploy.sh", format!("export GH_TOKEN={shared}\n")));
         }
@@ -1485,11 +1500,9 @@ fn shards_run_as_separate_processes_merge_into_the_single_run() {
             false,
             false,
         ));
-        repos.push(repo);
     }
     let api = Api::start();
     api.reply(PAGE1, 200, format!("[{}]", listing.join(",")));
-    const N: u32 = 3;
     let shard_sizes: Vec<usize> = (0..N)
         .map(|k| {
             names
@@ -1519,6 +1532,29 @@ fn shards_run_as_separate_processes_merge_into_the_single_run() {
         std::fs::write(&file, report.to_string()).unwrap();
         reports.push(file);
     }
+    Sharded {
+        dir,
+        api,
+        names,
+        shared,
+        minted,
+        single,
+        reports,
+    }
+}
+
+/// N shards of one organisation, each a separate `patrol github --shard K/N` process with its
+/// own cache and datastore, merged with `patrol merge`, report what one process reports.
+#[test]
+fn shards_run_as_separate_processes_merge_into_the_single_run() {
+    let Sharded {
+        dir: _dir,
+        names,
+        shared,
+        single,
+        reports,
+        ..
+    } = sharded();
     let out = patrol()
         .arg("merge")
         .args(&reports)
@@ -1552,6 +1588,91 @@ fn shards_run_as_separate_processes_merge_into_the_single_run() {
         merged["summary"]["repositories"]["selected"],
         single["summary"]["repositories"]["selected"]
     );
+}
+
+/// Runs `cmd`: its exit code and standard output.
+fn output_of(cmd: &mut assert_cmd::Command) -> (i32, String) {
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let err = String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or_else(|| panic!("{err}")), stdout)
+}
+
+fn report_of(datastore: &Path, extra: &[&str]) -> serde_json::Value {
+    let (_, out) = output_of(
+        patrol()
+            .arg("report")
+            .arg("--datastore")
+            .arg(datastore)
+            .args(extra)
+            .args(["-f", "json"]),
+    );
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
+}
+
+/// The shards' datastores merged with `patrol merge --datastore` are the datastore one process
+/// keeps: `patrol report` prints the same from both, with no secret in the file; and a later
+/// run given the merged datastore (and the single run's mirrors) finds nothing new and skips
+/// every repository that did not move.
+#[test]
+fn shard_datastores_merge_into_the_datastore_of_the_single_run() {
+    let Sharded {
+        dir,
+        api,
+        names,
+        minted,
+        ..
+    } = sharded();
+    let d = dir.path();
+    let single = d.join("single/state.db");
+    let next = d.join("next");
+    std::fs::create_dir_all(&next).unwrap();
+    let merged = next.join("state.db");
+    let shards: Vec<PathBuf> = (0..N)
+        .map(|k| d.join(format!("shard-{k}/state.db")))
+        .collect();
+    let (code, printed) = output_of(
+        patrol()
+            .arg("merge")
+            .arg("--datastore")
+            .arg(&merged)
+            .args(&shards)
+            .args(["-f", "json"]),
+    );
+    assert_eq!(code, 1, "findings, as `patrol report` exits: {printed}");
+    let printed: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    let one = report_of(&single, &[]);
+    assert_eq!(one["findings"].as_array().unwrap().len(), names.len() + 1);
+    assert_eq!(printed, one, "merge prints the merged datastore's report");
+    assert_eq!(report_of(&merged, &[]), one);
+    // Every secret was first seen in the shards' last runs: all new, as in the single run.
+    assert_eq!(
+        report_of(&merged, &["--new"]),
+        report_of(&single, &["--new"])
+    );
+    let bytes = std::fs::read(&merged).unwrap();
+    for secret in &minted {
+        let needle = secret.as_bytes();
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "a secret stored"
+        );
+    }
+
+    // The next night, one process with the merged datastore: nothing new, nothing re-read.
+    std::fs::rename(d.join("single/cache"), next.join("cache")).unwrap();
+    let (report, code) = run_github(&api, &next, "tok", &["--org", "acme", "--new"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["findings"], serde_json::json!([]));
+    let stats = &report["summary"]["repositories"];
+    assert_eq!(stats["skipped"], names.len(), "{stats}");
+    assert_eq!(stats["fetched"], 0, "{stats}");
+    assert_eq!(report["summary"]["files"], 0);
+    assert_eq!(
+        report_of(&merged, &["--new"])["findings"],
+        serde_json::json!([])
+    );
+    assert_eq!(report_of(&merged, &[])["findings"], one["findings"]);
 }
 
 // ---------------------------------------------------------------- what the API answers

@@ -1,5 +1,7 @@
 //! `patrol merge REPORT…`: shard reports combined into one (see [`crate::merge`]), written in
-//! any format, with the exit code a scan of everything would have had.
+//! any format, with the exit code a scan of everything would have had. `patrol merge
+//! --datastore OUT DB…`: shard datastores combined into one ([`crate::datastore::merge`]), then
+//! printed as `patrol report --datastore OUT` prints it.
 
 use std::io::Write;
 
@@ -18,6 +20,19 @@ use crate::suppress::{Reason, Suppressor};
 pub fn run(args: MergeArgs) -> Result<i32> {
     let output = OutputPlan::of(&args.output);
     let console = Console::new(output.quiet).with_color(output.color);
+    if let Some(out) = &args.datastore {
+        let merged = crate::datastore::merge::merge(&args.reports, out)?;
+        console.note(&format!(
+            "{} datastore{} merged into {}: {} runs, {} secrets, {} repositories",
+            args.reports.len(),
+            if args.reports.len() == 1 { "" } else { "s" },
+            out.display(),
+            merged.runs,
+            merged.secrets,
+            merged.repositories
+        ));
+        return super::report::print_stored(out, false, &args.output);
+    }
     let mut suppressor = Suppressor::new(false);
     if let Some(b) = &args.baseline {
         suppressor.baseline_file(b)?;
@@ -27,6 +42,9 @@ pub fn run(args: MergeArgs) -> Result<i32> {
     let (mut json_inputs, mut sarif_inputs) = (0, 0);
     for path in &args.reports {
         let name = path.display().to_string();
+        if crate::datastore::schema::check_file(path).is_ok() {
+            bail!("{name}: a datastore: merge datastores with --datastore OUT");
+        }
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?;
         match merge::read(&name, &text)? {
             Input::Json(report) => {

@@ -97,9 +97,14 @@ pub struct BaselineArgs {
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// The reports, as `-f json` or `-f sarif` wrote them (all in one format)
+    /// The reports, as `-f json` or `-f sarif` wrote them (all in one format); with
+    /// --datastore, the datastores of `patrol github`
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<PathBuf>,
+    /// Merge datastores instead, into this one (replaced at once when complete; it may be
+    /// one of the inputs), then print its findings as `patrol report --datastore` does
+    #[arg(long, value_name = "OUT", conflicts_with_all = ["baseline", "show_suppressed"])]
+    pub datastore: Option<PathBuf>,
     /// A previous json report: its secrets are not reported as new (the summary counts them)
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,

@@ -5,12 +5,13 @@
 //! verification and revocation state. Each repository is committed in one transaction as soon
 //! as it is scanned, so a crash loses nothing already recorded. Tables: [`schema`].
 
+pub mod merge;
 pub mod schema;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -22,8 +23,10 @@ pub enum DatastoreError {
     Open { path: String, message: String },
     #[error("datastore: {0}")]
     Sql(#[from] rusqlite::Error),
-    #[error("datastore: schema version {0} is not this patrol's ({v}); use a newer patrol", v = schema::VERSION)]
-    Version(String),
+    #[error("datastore {path}: schema version {found}, but this patrol reads version {v}", v = schema::VERSION)]
+    Version { path: String, found: String },
+    #[error("{path}: not a patrol datastore ({message})")]
+    NotDatastore { path: String, message: String },
     #[error("datastore: unreadable stored value: {0}")]
     Value(String),
 }
@@ -79,22 +82,30 @@ impl Datastore {
         }
         let conn = Connection::open(path).map_err(|e| failed(e.to_string()))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        schema::prepare(&conn).map_err(|e| match e {
+        schema::prepare(&conn, path).map_err(|e| match e {
             DatastoreError::Sql(e) => failed(e.to_string()),
             other => other,
         })?;
         Ok(Datastore { conn })
     }
 
-    /// Opens an existing datastore only (for reading: a wrong path is an error, not a new file).
+    /// Opens an existing datastore only (to report or merge it): a wrong path, a file that is
+    /// no datastore and another schema version are errors naming it, and nothing is created
+    /// in it. (Opened writable so that SQLite can roll back a transaction a crash left.)
     pub fn open_existing(path: &Path) -> Result<Datastore, DatastoreError> {
-        if !path.is_file() {
-            return Err(DatastoreError::Open {
-                path: path.display().to_string(),
-                message: "no such file".into(),
-            });
-        }
-        Datastore::open(path)
+        let failed = |message: String| DatastoreError::Open {
+            path: path.display().to_string(),
+            message,
+        };
+        schema::check_file(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| failed(e.to_string()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        schema::check(&conn, path).map_err(|e| match e {
+            DatastoreError::Sql(e) => failed(e.to_string()),
+            other => other,
+        })?;
+        Ok(Datastore { conn })
     }
 
     /// Starts a run; returns its id.

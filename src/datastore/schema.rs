@@ -14,7 +14,10 @@
 //! - `locations`: per fingerprint, repository and location (the report's JSON location object),
 //!   first and last seen.
 
-use rusqlite::Connection;
+use std::io::Read;
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension};
 
 use super::DatastoreError;
 
@@ -71,15 +74,29 @@ CREATE TABLE IF NOT EXISTS locations (
 );
 ";
 
+/// The first bytes of every SQLite database file.
+const MAGIC: &[u8] = b"SQLite format 3\0";
+
+/// The schema version a database records; `None` for one without it (new, or not a datastore).
+fn recorded(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    let has_meta: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_meta {
+        return Ok(None);
+    }
+    conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+        r.get(0)
+    })
+    .optional()
+}
+
 /// Creates the tables of a new datastore, or checks an existing one's version.
-pub fn prepare(conn: &Connection) -> Result<(), DatastoreError> {
+pub fn prepare(conn: &Connection, path: &Path) -> Result<(), DatastoreError> {
     conn.execute_batch(TABLES)?;
-    let found: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
-            r.get(0)
-        })
-        .ok();
-    match found {
+    match recorded(conn)? {
         None => {
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema', ?1)",
@@ -87,7 +104,52 @@ pub fn prepare(conn: &Connection) -> Result<(), DatastoreError> {
             )?;
             Ok(())
         }
-        Some(v) if v == VERSION.to_string() => Ok(()),
-        Some(v) => Err(DatastoreError::Version(v)),
+        Some(found) => same_version(path, found),
+    }
+}
+
+fn same_version(path: &Path, found: String) -> Result<(), DatastoreError> {
+    if found == VERSION.to_string() {
+        return Ok(());
+    }
+    Err(DatastoreError::Version {
+        path: path.display().to_string(),
+        found,
+    })
+}
+
+/// Checks, before SQLite opens it, that `path` is a file holding an SQLite database (by its
+/// first bytes).
+pub fn check_file(path: &Path) -> Result<(), DatastoreError> {
+    let not = |message: &str| DatastoreError::NotDatastore {
+        path: path.display().to_string(),
+        message: message.into(),
+    };
+    let mut head = Vec::with_capacity(MAGIC.len());
+    let read = std::fs::File::open(path).and_then(|f| {
+        if !f.metadata()?.is_file() {
+            return Err(std::io::Error::other("not a file"));
+        }
+        f.take(MAGIC.len() as u64).read_to_end(&mut head)
+    });
+    match read {
+        Err(e) => Err(DatastoreError::Open {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }),
+        Ok(0) => Err(not("an empty file")),
+        Ok(_) if !head.starts_with(MAGIC) => Err(not("not an SQLite database")),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// Checks that an existing database is a datastore of this schema version, creating nothing.
+pub fn check(conn: &Connection, path: &Path) -> Result<(), DatastoreError> {
+    match recorded(conn)? {
+        None => Err(DatastoreError::NotDatastore {
+            path: path.display().to_string(),
+            message: "an SQLite database without patrol's tables".into(),
+        }),
+        Some(found) => same_version(path, found),
     }
 }

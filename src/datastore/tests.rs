@@ -95,7 +95,7 @@ fn a_newer_schema_is_refused() {
     drop(conn);
     assert!(matches!(
         Datastore::open(&path),
-        Err(DatastoreError::Version(v)) if v == "99"
+        Err(DatastoreError::Version { found, .. }) if found == "99"
     ));
 }
 
@@ -112,4 +112,142 @@ fn listings_keep_their_etag() {
         db.listing("/orgs/acme/repos").unwrap(),
         Some(("\"e2\"".to_string(), b"[1]".to_vec()))
     );
+}
+
+/// Sets the times of a datastore's rows (all of a table, or those matching `filter`).
+fn at(db: &Datastore, sql: &str) {
+    db.conn.execute_batch(sql).unwrap();
+}
+
+fn tips(oid: &str) -> RepoState {
+    RepoState {
+        pushed_at: Some("2026-01-01T00:00:00Z".into()),
+        tips: [("refs/heads/main".to_string(), oid.repeat(40))].into(),
+    }
+}
+
+#[test]
+fn merged_datastores_keep_the_earliest_and_latest_sightings_and_the_latest_observations() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let secret = "another-value-that-must-never-be-stored-9876543210";
+    {
+        // a: one run; saw it live on the 1st, in acme/app (tips 1…) and acme/lib.
+        let mut db = Datastore::open(&a).unwrap();
+        let run = db.begin_run().unwrap();
+        let mut f = finding(secret, "a.env");
+        db.record_repository(run, "acme/app", Some(&tips("1")), &[f.clone()])
+            .unwrap();
+        db.record_repository(run, "acme/lib", Some(&tips("3")), &[])
+            .unwrap();
+        f.verification = Some(crate::github::Verification::Live {
+            login: Some("octocat".into()),
+            scopes: None,
+            expires: None,
+            not_authorized_for: None,
+        });
+        db.record_responses(&[f]).unwrap();
+        at(
+            &db,
+            "UPDATE runs SET started_at = '2026-01-01T00:00:00+00:00';
+             UPDATE secrets SET first_seen = '2026-01-01T00:00:01+00:00',
+                 last_seen = '2026-01-01T00:00:01+00:00', verified_at = '2026-01-01T00:00:02+00:00';
+             UPDATE repositories SET scanned_at = '2026-01-01T00:00:01+00:00';",
+        );
+    }
+    {
+        // b: two runs; saw it first in December, dead on the 2nd, and scanned acme/app again.
+        let mut db = Datastore::open(&b).unwrap();
+        let first = db.begin_run().unwrap();
+        let mut f = finding(secret, "b.env");
+        db.record_repository(first, "acme/web", Some(&tips("4")), &[f.clone()])
+            .unwrap();
+        let second = db.begin_run().unwrap();
+        db.record_repository(second, "acme/app", Some(&tips("2")), &[])
+            .unwrap();
+        f.verification = Some(crate::github::Verification::Dead);
+        db.record_responses(&[f]).unwrap();
+        at(
+            &db,
+            "UPDATE runs SET started_at = '2025-12-01T00:00:00+00:00' WHERE id = 1;
+             UPDATE runs SET started_at = '2026-01-02T00:00:00+00:00' WHERE id = 2;
+             UPDATE secrets SET first_seen = '2025-12-01T00:00:01+00:00',
+                 last_seen = '2026-01-02T00:00:01+00:00', verified_at = '2026-01-02T00:00:02+00:00';
+             UPDATE repositories SET scanned_at = '2026-01-02T00:00:01+00:00';",
+        );
+    }
+    // Written over one of its inputs.
+    let summary = merge::merge(&[a.clone(), b.clone()], &a).unwrap();
+    assert_eq!(
+        summary,
+        merge::Summary {
+            runs: 2,
+            secrets: 1,
+            repositories: 3
+        }
+    );
+    let db = Datastore::open_existing(&a).unwrap();
+    let stored = db.stored(None, 100).unwrap();
+    let s = &stored[0];
+    assert_eq!(s.first_seen, "2025-12-01T00:00:01+00:00");
+    assert_eq!(s.last_seen, "2026-01-02T00:00:01+00:00");
+    assert_eq!(s.first_run, 1, "b's first run, the earliest");
+    assert_eq!(s.finding.location_count, 2);
+    assert_eq!(
+        s.finding.verification,
+        Some(crate::github::Verification::Dead),
+        "the latest observation, not the most alarming"
+    );
+    assert_eq!(db.repository("acme/app").unwrap(), Some(tips("2")));
+    assert_eq!(db.repository("acme/lib").unwrap(), Some(tips("3")));
+    assert_eq!(db.last_run().unwrap(), Some(2));
+    drop(db);
+    let bytes = std::fs::read(&a).unwrap();
+    assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    // Nothing left beside it but the inputs.
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a.db", "b.db"]);
+}
+
+#[test]
+fn a_merge_refuses_what_is_no_datastore_of_this_version_naming_it_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.db");
+    drop(Datastore::open(&good).unwrap());
+    let newer = dir.path().join("newer.db");
+    drop(Datastore::open(&newer).unwrap());
+    let conn = Connection::open(&newer).unwrap();
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema'", [])
+        .unwrap();
+    drop(conn);
+    let foreign = dir.path().join("foreign.db");
+    Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
+    let text = dir.path().join("report.json");
+    std::fs::write(&text, "{\"findings\": []}").unwrap();
+    let out = dir.path().join("out.db");
+    for (bad, says) in [
+        (&newer, "schema version 99"),
+        (&foreign, "not a patrol datastore"),
+        (&text, "not a patrol datastore (not an SQLite database)"),
+        (&dir.path().join("missing.db"), "missing.db"),
+    ] {
+        let e = merge::merge(&[good.clone(), bad.clone()], &out).unwrap_err();
+        let message = e.to_string();
+        assert!(message.contains(&bad.display().to_string()), "{message}");
+        assert!(message.contains(says), "{message}");
+        assert!(!out.exists());
+    }
+    // The foreign database was not given patrol's tables.
+    let conn = Connection::open(&foreign).unwrap();
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tables, 1);
 }
