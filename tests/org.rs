@@ -1625,8 +1625,8 @@ fn shard_datastores_merge_into_the_datastore_of_the_single_run() {
     } = sharded();
     let d = dir.path();
     let single = d.join("single/state.db");
+    // Into a directory that does not exist yet.
     let next = d.join("next");
-    std::fs::create_dir_all(&next).unwrap();
     let merged = next.join("state.db");
     let shards: Vec<PathBuf> = (0..N)
         .map(|k| d.join(format!("shard-{k}/state.db")))

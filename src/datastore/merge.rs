@@ -248,10 +248,13 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<Summary, DatastoreError> 
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let temp = tempfile::Builder::new()
-        .prefix(".patrol-merge-")
-        .suffix(".db")
-        .tempfile_in(dir)
+    let temp = std::fs::create_dir_all(dir)
+        .and_then(|()| {
+            tempfile::Builder::new()
+                .prefix(".patrol-merge-")
+                .suffix(".db")
+                .tempfile_in(dir)
+        })
         .map_err(|e| failed(e.to_string()))?;
     let summary = {
         let mut store = Datastore::open(temp.path())?;
