@@ -902,7 +902,11 @@ fn raw_tar(members: &[(&[u8], &[u8])]) -> Vec<u8> {
     };
     for (name, data) in members {
         if name.len() > 100 {
-            entry(b"././@LongLink", tar::EntryType::GNULongName, &[name, &b"\0"[..]].concat());
+            entry(
+                b"././@LongLink",
+                tar::EntryType::GNULongName,
+                &[name, &b"\0"[..]].concat(),
+            );
         }
         entry(name, tar::EntryType::Regular, data);
     }
@@ -937,7 +941,11 @@ fn hostile_names_and_config_strings_reach_no_terminal_raw_and_keep_json_valid() 
     let layout = dir.path().join("layout");
     oci_dir(&layout, &[(&image, None)]);
     // An entry no image uses, broken, with an escape in its name: a problem naming it.
-    write(&layout, "blobs/\u{1b}[2Jjunk.gz", [0x1f, 0x8b, 8, 0, 1, 2, 3]);
+    write(
+        &layout,
+        "blobs/\u{1b}[2Jjunk.gz",
+        [0x1f, 0x8b, 8, 0, 1, 2, 3],
+    );
     let tarball = write(dir.path(), "hostile.tar", tar_of(&layout));
     for target in [&layout, &tarball] {
         let target = target.to_str().unwrap();
@@ -961,6 +969,9 @@ fn hostile_names_and_config_strings_reach_no_terminal_raw_and_keep_json_valid() 
         for t in &toks {
             assert!(found.contains(t), "{report:#}");
         }
-        assert!(report["errors"].to_string().contains("junk.gz"), "{report:#}");
+        assert!(
+            report["errors"].to_string().contains("junk.gz"),
+            "{report:#}"
+        );
     }
 }

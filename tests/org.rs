@@ -1733,3 +1733,28 @@ fn hostile_names_and_clone_urls_from_the_api_are_refused_before_anything_is_fetc
     assert_eq!(*visited.lock().unwrap(), 0);
     assert!(!out.stderr.contains(&0x1b), "raw escape on stderr");
 }
+
+#[test]
+fn an_api_answer_too_large_to_hold_is_an_error_naming_the_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = mint("ghp");
+    let app = Repo::new(dir.path(), "app", &files_with(&secret));
+    let api = Api::start();
+    let mut repo: serde_json::Value = serde_json::from_str(&repo_json(
+        "acme/app",
+        &app.file_url(),
+        "2026-01-01T00:00:00Z",
+        false,
+        false,
+    ))
+    .unwrap();
+    repo["description"] = "x".repeat(33 << 20).into();
+    api.reply(PAGE1, 200, format!("[{repo}]"));
+    let (report, code) = run_github(&api, dir.path(), "tok", &["--org", "acme"]);
+    assert_eq!(code, 5, "{}", report["errors"]);
+    let errors = report["errors"].to_string();
+    assert!(
+        errors.contains("organisation acme") && errors.contains("more than 32 MiB"),
+        "{errors}"
+    );
+}

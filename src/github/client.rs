@@ -29,7 +29,13 @@ pub enum ApiError {
     RateLimited(u64),
     #[error("cannot start the HTTP client: {0}")]
     Setup(String),
+    #[error("{host} answered more than {} MiB: not read", MAX_BODY >> 20)]
+    TooLarge { host: String },
 }
+
+/// Largest API answer read into memory (a page of 100 repositories is well under 1 MiB; log
+/// archives are downloads, streamed to disk): whatever a server sends, memory stays bounded.
+pub const MAX_BODY: u64 = 32 << 20;
 
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -272,14 +278,29 @@ impl Client {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
                     // A body cut short is a network error (retried), never an empty answer.
-                    let body = match resp.bytes() {
-                        Ok(b) => b.to_vec(),
+                    let mut body = Vec::new();
+                    let read = std::io::Read::read_to_end(
+                        &mut std::io::Read::take(resp, MAX_BODY + 1),
+                        &mut body,
+                    );
+                    if body.len() as u64 > MAX_BODY {
+                        return Err(ApiError::TooLarge {
+                            host: self.host.clone(),
+                        });
+                    }
+                    let body = match read {
+                        Ok(_) => body,
                         Err(_) if attempt < self.config.retries => {
                             std::thread::sleep(self.backoff(attempt));
                             attempt += 1;
                             continue;
                         }
-                        Err(e) => return Err(self.network(&e)),
+                        Err(_) => {
+                            return Err(ApiError::Network {
+                                host: self.host.clone(),
+                                message: "the answer was cut short".into(),
+                            });
+                        }
                     };
                     let r = Response {
                         status,
