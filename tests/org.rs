@@ -1025,6 +1025,22 @@ fn an_untrusted_certificate_fails_closed_naming_the_repository() {
     assert!(seen.lock().unwrap().is_empty());
     assert!(!contains(&printed, token.as_bytes()));
 
+    // The API on https, its CA not given either: the listing fails closed, naming it.
+    let tls_api = Api::start_on(Some(&tls));
+    one_repository(
+        &tls_api,
+        &format!("{git_url}/app.git"),
+        "2026-01-01T00:00:00Z",
+    );
+    let (report, code, _) = run_tls(&tls_api, dir.path(), &token, None);
+    assert_eq!(code, 5, "{report}");
+    let errors = report["errors"].to_string();
+    assert!(
+        errors.contains("organisation acme") && errors.contains("UnknownIssuer"),
+        "{errors}"
+    );
+    assert!(tls_api.requests().is_empty());
+
     // An SSL_CERT_FILE that holds no certificate is said plainly, before anything is sent.
     let out = github(&api, dir.path(), &token, &["--org", "acme"])
         .env("SSL_CERT_FILE", dir.path().join("missing.pem"))

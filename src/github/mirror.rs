@@ -1,7 +1,8 @@
 //! Bare mirrors of repositories in a cache directory (`CACHE/OWNER/NAME.git`), created on the
 //! first run and fetched incrementally after (libgit2 negotiates: only missing objects travel).
-//! The token reaches git only through the credential callback: never in a URL, a remote (the
-//! remote is anonymous, nothing is written to the mirror's config) or a log. Clone URLs must be
+//! The token is never in a URL, a remote (the remote is anonymous, nothing is written to the
+//! mirror's config) or a log: over `https` it is lent to [`super::transport`] for the fetch,
+//! over loopback `http` it goes through libgit2's credential callback. Clone URLs must be
 //! `https`; `http` and `file` only when the API itself is on a loopback address (tests).
 
 use std::collections::BTreeMap;
