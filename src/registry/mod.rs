@@ -38,12 +38,22 @@ impl Reference {
             Some((p, t)) if !t.contains('/') => (p, Some(t)),
             _ => (remainder, None),
         };
+        let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        // As the distribution spec says: alphanumeric at both ends (no `.` or `..`).
         let component_ok = |c: &str| {
-            !c.is_empty()
-                && c.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+            c.bytes().next().is_some_and(alnum)
+                && c.bytes().last().is_some_and(alnum)
+                && c.bytes().all(|b| alnum(b) || b"._-".contains(&b))
         };
         if !path.split('/').all(component_ok) {
+            return Err(bad());
+        }
+        // `host[:port]` (`[v6]:port`): nothing else goes in front of the URL's path (no `user@`).
+        let host_ok = |h: &str| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        };
+        if first.is_some_and(|h| !host_ok(h)) {
             return Err(bad());
         }
         let tag_ok = |t: &str| {
@@ -110,5 +120,8 @@ mod tests {
         assert!(Reference::parse("Upper/Case").is_err());
         assert!(Reference::parse("app@sha256:short").is_err());
         assert!(Reference::parse("app:bad tag").is_err());
+        assert!(Reference::parse("containers.x@evil.example/app").is_err());
+        assert!(Reference::parse("ghcr.io/../../v2/x").is_err());
+        assert_eq!(parsed("[::1]:5000/app").0, "[::1]:5000");
     }
 }
