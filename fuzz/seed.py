@@ -225,6 +225,19 @@ def merge_seeds():
                "checksum": "valid", "secret": "ghp_abcd\u2026", "fingerprint": "0" * 64,
                "verification": {"status": "live", "login": "x"},
                "revocation": {"status": "failed", "reason": "r"},
+               "verification_before": {"status": "live", "login": "x", "scopes": "repo"},
+               "blast_radius": {"severity": "critical", "owner": {"login": "x", "type": "User"},
+                                "scopes": ["repo"], "organizations": [
+                                    {"login": "acme", "id": 1, "access": "reached"},
+                                    {"id": 2, "access": "sso-not-authorized"}],
+                                "repositories": {"readable": 3, "private": 1, "pushable": 1,
+                                                 "admin": 1, "complete": False, "at_most": 900,
+                                                 "most_sensitive": [{"name": "acme/a",
+                                                                     "access": "admin",
+                                                                     "private": True}]},
+                                "installation": {"repository_selection": "all",
+                                                 "total_count": 3, "permissions": {"admin": 1}},
+                                "requests": 3, "notes": ["n"]},
                "locations": [location, dict(location, line=9)], "location_count": 5}
     whole = dict(finding, secret="not-redacted-value", fingerprint="1" * 64)
     report = {"version": 1, "findings": [finding, whole],
