@@ -1774,3 +1774,20 @@ fn an_api_answer_too_large_to_hold_is_an_error_naming_the_listing() {
         "{errors}"
     );
 }
+
+#[test]
+fn the_mirror_cache_is_created_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let api = Api::start();
+    api.reply(PAGE1, 200, "[]".into());
+    let (report, code) = run_github(&api, dir.path(), "tok", &["--org", "acme"]);
+    assert_eq!(code, 0, "{report}");
+    for d in ["cache", "cache/mirrors"] {
+        let mode = std::fs::metadata(dir.path().join(d))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{d}: {mode:o}");
+    }
+}

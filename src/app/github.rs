@@ -58,6 +58,7 @@ pub fn run(args: GithubArgs) -> Result<i32> {
         Some(dir) => dir.clone(),
         None => default_cache_dir()?,
     };
+    private_dir(&cache_dir.join("mirrors"))?;
     let db_path = args
         .state
         .datastore
@@ -121,6 +122,18 @@ fn read_repo_list(file: &std::path::Path) -> Result<Vec<String>> {
 }
 
 /// The user cache directory's `patrol/` (XDG_CACHE_HOME, ~/.cache, %LOCALAPPDATA%).
+/// Creates `dir` (and its parents) readable by this user only: the mirrors hold the history of
+/// private repositories, leaked secrets included. An existing directory is left as it is.
+fn private_dir(dir: &std::path::Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("cannot create the cache directory {}", dir.display()))
+}
+
 fn default_cache_dir() -> Result<PathBuf> {
     let from = |var: &str| {
         std::env::var_os(var)
