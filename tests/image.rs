@@ -975,3 +975,347 @@ fn hostile_names_and_config_strings_reach_no_terminal_raw_and_keep_json_valid() 
         );
     }
 }
+
+/// A private stand-in registry serving `image` as `team/app:1.0` to whoever shows the bearer
+/// token its token service hands out for `expected_basic` (`Basic base64(user:secret)`) only.
+fn private_registry(image: &Image, expected_basic: String) -> u16 {
+    let blobs: Vec<(String, Vec<u8>)> = image
+        .blobs()
+        .into_iter()
+        .map(|(name, b)| (format!("sha256:{}", &name["blobs/sha256/".len()..]), b))
+        .collect();
+    let manifest = image.manifest.clone();
+    let port_cell = Arc::new(Mutex::new(0u16));
+    let realm_port = port_cell.clone();
+    let (port, _) = serve(move |path, auth| {
+        if path.starts_with("/token") {
+            return match auth {
+                Some(a) if a == expected_basic => (200, vec![], br#"{"token":"t0k"}"#.to_vec()),
+                _ => (401, vec![], vec![]),
+            };
+        }
+        if auth != Some("Bearer t0k") {
+            let realm = format!("http://127.0.0.1:{}/token", realm_port.lock().unwrap());
+            let challenge = format!(r#"Bearer realm="{realm}",service="stand-in""#);
+            return (401, vec![h("WWW-Authenticate", challenge)], vec![]);
+        }
+        if path == "/v2/team/app/manifests/1.0" {
+            let ct = h(
+                "Content-Type",
+                "application/vnd.oci.image.manifest.v1+json".into(),
+            );
+            return (200, vec![ct], manifest.clone());
+        }
+        let d = path.strip_prefix("/v2/team/app/blobs/").unwrap_or("");
+        match blobs.iter().find(|(name, _)| name == d) {
+            Some((_, b)) => (200, vec![], b.clone()),
+            None => (404, vec![], vec![]),
+        }
+    });
+    *port_cell.lock().unwrap() = port;
+    port
+}
+
+fn basic(user: &str, secret: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"))
+}
+
+/// Pulls `team/app:1.0` from the stand-in on `port` with no credentials in the environment and
+/// the docker configuration in `docker_config`; the report, the exit code and all it printed.
+fn pull_with_docker_config(
+    port: u16,
+    docker_config: &Path,
+    path: Option<std::ffi::OsString>,
+) -> (Value, i32, String) {
+    let target = format!("127.0.0.1:{port}/team/app:1.0");
+    let mut cmd = patrol();
+    cmd.args(["image", &target, "-f", "json", "--show-secrets"])
+        .env_remove("GHCR_TOKEN")
+        .env_remove("GH_TOKEN")
+        .env("DOCKER_CONFIG", docker_config);
+    if let Some(path) = path {
+        cmd.env("PATH", path);
+    }
+    let out = cmd.output().unwrap();
+    let printed = String::from_utf8_lossy(&[out.stdout.clone(), out.stderr].concat()).into_owned();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{printed}"));
+    (report, out.status.code().unwrap_or(-1), printed)
+}
+
+#[test]
+fn docker_config_auths_log_in_to_a_private_registry_and_the_secret_is_never_printed() {
+    let (image, t) = planted();
+    let secret = mint("ghp");
+    let port = private_registry(&image, format!("Basic {}", basic("octo", &secret)));
+    let config = tempfile::tempdir().unwrap();
+    let auths = json!({"auths": {format!("127.0.0.1:{port}"): {"auth": basic("octo", &secret)}}});
+    write(
+        config.path(),
+        "config.json",
+        serde_json::to_vec(&auths).unwrap(),
+    );
+    let (report, code, printed) = pull_with_docker_config(port, config.path(), None);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["errors"].as_array().unwrap().len(), 0, "{report:#}");
+    assert!(secrets(&report).contains(&t.kept), "{report:#}");
+    assert!(!printed.contains(&secret) && !printed.contains(&basic("octo", &secret)));
+
+    // Without the entry the registry refuses: the credentials above were what opened it.
+    write(config.path(), "config.json", "{}");
+    let (report, code, _) = pull_with_docker_config(port, config.path(), None);
+    assert_eq!(code, 5, "{report:#}");
+    assert!(secrets(&report).is_empty());
+}
+
+#[test]
+fn a_docker_credential_helper_logs_in_to_a_private_registry_and_the_secret_is_never_printed() {
+    let (image, t) = planted();
+    let secret = mint("ghp");
+    let port = private_registry(&image, format!("Basic {}", basic("helper-user", &secret)));
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    let asked = dir.path().join("asked");
+    let script = format!(
+        "#!/bin/sh\n[ \"$1\" = get ] || exit 1\ncat > '{}'\nprintf '%s' '{{\"ServerURL\":\"x\",\"Username\":\"helper-user\",\"Secret\":\"{secret}\"}}'\n",
+        asked.display()
+    );
+    let helper = write(&bin, "docker-credential-test", script);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = dir.path().join("docker");
+    let helpers = json!({"credHelpers": {format!("127.0.0.1:{port}"): "test"}});
+    write(
+        &config,
+        "config.json",
+        serde_json::to_vec(&helpers).unwrap(),
+    );
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let (report, code, printed) = pull_with_docker_config(port, &config, Some(path));
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["errors"].as_array().unwrap().len(), 0, "{report:#}");
+    assert!(secrets(&report).contains(&t.kept), "{report:#}");
+    assert_eq!(
+        std::fs::read_to_string(&asked).unwrap().trim(),
+        format!("127.0.0.1:{port}"),
+        "the helper is asked for the registry's host"
+    );
+    assert!(!printed.contains(&secret));
+}
+
+/// A layer tar of members that may be links: `(name, Some(target), symlink?)` or content.
+enum Member<'a> {
+    File(&'a str, &'a [u8]),
+    Symlink(&'a str, &'a str),
+    HardLink(&'a str, &'a str),
+}
+
+fn tar_with_links(members: &[Member]) -> Vec<u8> {
+    let mut t = tar::Builder::new(Vec::new());
+    for m in members {
+        let mut h = tar::Header::new_ustar();
+        h.set_mode(0o644);
+        match m {
+            Member::File(name, data) => {
+                h.set_size(data.len() as u64);
+                h.set_cksum();
+                t.append_data(&mut h, name, *data).unwrap();
+            }
+            Member::Symlink(name, to) | Member::HardLink(name, to) => {
+                let kind = match m {
+                    Member::Symlink(..) => tar::EntryType::Symlink,
+                    _ => tar::EntryType::Link,
+                };
+                h.set_entry_type(kind);
+                h.set_size(0);
+                t.append_link(&mut h, name, to).unwrap();
+            }
+        }
+    }
+    t.into_inner().unwrap()
+}
+
+#[test]
+fn a_link_or_a_file_a_later_layer_puts_at_a_path_deletes_what_was_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let [sym, hard, over, nested, kept] = [(); 5].map(|_| mint("ghp"));
+    let inner = gzip(&tar(&[("inner.txt", format!("t={nested}\n").as_bytes())]));
+    let lower = tar(&[
+        ("etc/a.txt", format!("t={sym}\n").as_bytes()),
+        ("etc/b.txt", format!("t={hard}\n").as_bytes()),
+        ("etc/c.txt", format!("t={over}\n").as_bytes()),
+        ("opt/bundle.tar.gz", &inner),
+        ("srv/d.txt", format!("t={kept}\n").as_bytes()),
+    ]);
+    let upper = tar_with_links(&[
+        Member::Symlink("etc/a.txt", "/dev/null"),
+        Member::File("etc/other", b"nothing\n"),
+        Member::HardLink("etc/b.txt", "etc/other"),
+        Member::File("etc/c.txt", b"nothing\n"),
+        Member::File("opt/bundle.tar.gz", b"not an archive any more\n"),
+    ]);
+    let image = Image::new(vec![lower, upper], json!({"config": {}}));
+    oci_dir(dir.path(), &[(&image, None)]);
+    let (report, code) = json_report(&["image", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{report:#}");
+    for (secret, what) in [
+        (&sym, "a symbolic link"),
+        (&hard, "a hard link"),
+        (&over, "a file"),
+        (&nested, "a file in place of an archive"),
+    ] {
+        let l = location(&report, secret);
+        assert_eq!(
+            l["image"]["deleted_later"], true,
+            "replaced by {what}: {l:#}"
+        );
+    }
+    assert_eq!(
+        location(&report, &nested)["image"]["file"],
+        "opt/bundle.tar.gz!inner.txt"
+    );
+    assert_eq!(location(&report, &kept)["image"]["deleted_later"], false);
+}
+
+/// `sha256:HEX` of each layer's uncompressed tar, as `rootfs.diff_ids` lists them.
+fn diff_ids(uncompressed: &[&[u8]]) -> Value {
+    json!(uncompressed.iter().map(|l| digest(l)).collect::<Vec<_>>())
+}
+
+#[test]
+fn each_layer_is_checked_against_the_configs_diff_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (mint("ghp"), mint("ghp"));
+    let plain = tar(&[("etc/a", format!("t={a}\n").as_bytes())]);
+    let packed = tar(&[("etc/b", format!("t={b}\n").as_bytes())]);
+    let layers = vec![plain.clone(), gzip(&packed)];
+    let good = json!({"config": {}, "rootfs": {"type": "layers",
+        "diff_ids": diff_ids(&[&plain, &packed])}});
+    let image = Image::new(layers.clone(), good);
+    let layout = dir.path().join("good");
+    oci_dir(&layout, &[(&image, None)]);
+    let (report, code) = json_report(&["image", layout.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 0, "{report:#}");
+
+    // The config says the gzip layer's diff_id is its compressed digest: not what it holds.
+    let wrong = json!({"config": {}, "rootfs": {"type": "layers",
+        "diff_ids": [digest(&plain), digest(&layers[1])]}});
+    let image = Image::new(layers.clone(), wrong);
+    let layout = dir.path().join("wrong");
+    oci_dir(&layout, &[(&image, None)]);
+    let target = layout.to_str().unwrap();
+    let (report, code) = json_report(&["image", target, "--exit-code", "0"]);
+    assert_eq!(code, 5, "{report:#}");
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{report:#}");
+    let error = errors[0].to_string();
+    assert!(error.contains("diff_id mismatch"), "{error}");
+    assert!(
+        error.contains(target) && error.contains(&digest(&layers[1])),
+        "{error}"
+    );
+    assert_eq!(secrets(&report).len(), 2, "the findings are kept");
+
+    // In `docker save`'s own form the layers are not named by digest: diff_ids are the check.
+    let saved = json!({"config": {}, "rootfs": {"type": "layers",
+        "diff_ids": diff_ids(&[&plain, &packed])}});
+    let image = Image::new(vec![plain.clone(), packed.clone()], saved);
+    let mut bytes = docker_save(&image, "app:1");
+    let at = bytes
+        .windows(a.len())
+        .position(|w| w == a.as_bytes())
+        .unwrap();
+    bytes[at - 2] = b'T'; // `t=` becomes `T=` inside the first layer.tar
+    let tarball = write(dir.path(), "saved.tar", &bytes);
+    let (report, code) = json_report(&["image", tarball.to_str().unwrap(), "--exit-code", "0"]);
+    assert_eq!(code, 5, "{report:#}");
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("diff_id mismatch"), "{errors}");
+    assert_eq!(secrets(&report).len(), 2);
+}
+
+#[test]
+fn a_large_layer_whose_digest_does_not_match_is_reported_and_still_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, last) = (mint("ghp"), mint("ghp"));
+    // Several MiB: the layer is hashed on one thread and matched on another, chunk by chunk.
+    let filler = "lorem ipsum dolor sit amet\n".repeat(200_000);
+    let body = format!("a={first}\n{filler}z={last}\n");
+    let layer = tar(&[("srv/big.txt", body.as_bytes())]);
+    let image = Image::new(vec![layer.clone()], json!({"config": {}}));
+    let layout = dir.path().join("layout");
+    oci_dir(&layout, &[(&image, None)]);
+    let stored = layout.join(blob(&layer));
+    let mut bytes = std::fs::read(&stored).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] = if bytes[middle] == b'x' { b'y' } else { b'x' };
+    std::fs::write(&stored, bytes).unwrap();
+    let oci = write(dir.path(), "oci.tar", tar_of(&layout));
+    for target in [layout.to_str().unwrap(), oci.to_str().unwrap()] {
+        let (report, code) = json_report(&["image", target, "--exit-code", "0"]);
+        assert_eq!(code, 5, "{report:#}");
+        let errors = report["errors"].to_string();
+        assert!(errors.contains("layer digest mismatch"), "{errors}");
+        assert!(errors.contains(hex(&digest(&layer))), "{errors}");
+        assert_eq!(
+            secrets(&report),
+            [first.clone(), last.clone()],
+            "{report:#}"
+        );
+    }
+}
+
+#[test]
+fn findings_are_the_same_whichever_layer_a_pull_finishes_first() {
+    let (image, _) = planted();
+    let reports: Vec<Value> = (0..image.layers.len())
+        .map(|slow| {
+            let slow_layer = digest(&image.layers[slow]);
+            let blobs: Vec<(String, Vec<u8>)> = image
+                .blobs()
+                .into_iter()
+                .map(|(name, b)| (format!("sha256:{}", &name["blobs/sha256/".len()..]), b))
+                .collect();
+            let manifest = image.manifest.clone();
+            let (port, _) = serve(move |path, _| {
+                if path == "/v2/team/app/manifests/1.0" {
+                    let ct = h(
+                        "Content-Type",
+                        "application/vnd.oci.image.manifest.v1+json".into(),
+                    );
+                    return (200, vec![ct], manifest.clone());
+                }
+                let d = path.strip_prefix("/v2/team/app/blobs/").unwrap_or("");
+                if d == slow_layer {
+                    // Not a timing assertion: only makes this layer likely to finish last.
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                }
+                match blobs.iter().find(|(name, _)| name == d) {
+                    Some((_, b)) => (200, vec![], b.clone()),
+                    None => (404, vec![], vec![]),
+                }
+            });
+            let out = patrol()
+                .args(["image", &format!("127.0.0.1:{port}/team/app:1.0")])
+                .args(["-f", "json", "--show-secrets"])
+                .env_remove("GHCR_TOKEN")
+                .env_remove("GH_TOKEN")
+                .env("DOCKER_CONFIG", "/nonexistent")
+                .output()
+                .unwrap();
+            let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(report["errors"].as_array().unwrap().len(), 0, "{report:#}");
+            let findings = report["findings"].to_string();
+            // The port differs from run to run; nothing else may.
+            serde_json::from_str(&findings.replace(&port.to_string(), "PORT")).unwrap()
+        })
+        .collect();
+    assert_eq!(secrets(&json!({"findings": reports[0]})).len(), 8);
+    for r in &reports[1..] {
+        assert_eq!(r, &reports[0]);
+    }
+}

@@ -4,7 +4,7 @@
 //! per top-level archive, compression ratio counted on the bytes actually consumed and produced,
 //! nesting depth, and zip members whose data overlap refused. Nested gzip and tar are streamed;
 //! a nested zip (which needs seeking) is held in memory up to [`SPOOL_IN_MEMORY`] and spilled
-//! to an anonymous temporary file beyond. Whatever is not read completely — a broken or
+//! to an anonymous temporary file beyond ([`spool`]). Whatever is not read completely — a broken or
 //! truncated archive, a member over a limit, an exhausted budget — is reported as a problem and
 //! the caller goes on; members already scanned keep their findings. Used by `patrol logs` and by
 //! `patrol scan` (unless `--no-archives`).
@@ -12,10 +12,11 @@
 mod decompress;
 mod limit;
 mod recognise;
+mod spool;
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, Cursor, Read, Seek, Write};
+use std::io::{self, Cursor, Read, Seek};
 use std::path::Path;
 
 use crate::diagnostics::Diagnostics;
@@ -25,6 +26,7 @@ pub use decompress::{decompressor, read_head};
 pub use limit::{Budget, Counted, Limited};
 use limit::{Budgeted, ErrorTap};
 pub use recognise::{HEAD, Kind, inner_name, kind_of, recognise, sniff};
+use spool::spool;
 
 /// Bytes of a nested zip held in memory; the rest is spilled to a temporary file.
 pub const SPOOL_IN_MEMORY: usize = 16 << 20;
@@ -57,6 +59,8 @@ pub type Member<'m> = dyn Fn(&str, &str, &mut dyn Read, Option<u64>, &[Encoding]
 pub struct Archives<'a> {
     limits: Limits,
     diag: &'a Diagnostics,
+    /// Told the name of every entry of a top-level tar, whatever its type.
+    entry_names: Option<&'a (dyn Fn(&str) + Sync)>,
 }
 
 /// Where an archive's bytes come from.
@@ -82,7 +86,20 @@ impl<'r> Input<'r> {
 
 impl<'a> Archives<'a> {
     pub fn new(limits: Limits, diag: &'a Diagnostics) -> Archives<'a> {
-        Archives { limits, diag }
+        Archives {
+            limits,
+            diag,
+            entry_names: None,
+        }
+    }
+
+    /// Also tells `seen` the name of every entry of a top-level tar — links, directories and
+    /// archives as well as files (what an image layer puts in place of a path below it).
+    pub fn with_entry_names(self, seen: &'a (dyn Fn(&str) + Sync)) -> Archives<'a> {
+        Archives {
+            entry_names: Some(seen),
+            ..self
+        }
     }
 
     pub fn limits(&self) -> Limits {
@@ -272,10 +289,13 @@ impl<'a> Archives<'a> {
         let mut tar = tar::Archive::new(r);
         for entry in tar.entries()? {
             let mut entry = entry?;
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            if let Some(seen) = self.entry_names.filter(|_| depth == 1) {
+                seen(&name);
+            }
             if !entry.header().entry_type().is_file() {
                 continue;
             }
-            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let size = entry.header().size().ok();
             self.member(
                 &format!("{shown}!{name}"),
@@ -352,36 +372,4 @@ pub fn decoded(mut hits: Vec<Located>, chain: &[Encoding]) -> Vec<Located> {
         }
     }
     hits
-}
-
-/// Reads a nested zip: in memory up to [`SPOOL_IN_MEMORY`] bytes, in a temporary file (deleted
-/// when closed) beyond.
-fn spool<'r>(r: &mut dyn Read) -> io::Result<Input<'r>> {
-    let mut head = Vec::new();
-    r.take(SPOOL_IN_MEMORY as u64 + 1).read_to_end(&mut head)?;
-    if head.len() <= SPOOL_IN_MEMORY {
-        return Ok(Input::Bytes(head));
-    }
-    let mut file = tempfile::tempfile()?;
-    file.write_all(&head)?;
-    drop(head);
-    io::copy(r, &mut file)?;
-    file.rewind()?;
-    Ok(Input::File(file))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_nested_zip_spills_to_a_file_beyond_the_memory_bound() {
-        let small = spool(&mut &[7u8; 100][..]).unwrap();
-        assert!(matches!(small, Input::Bytes(b) if b.len() == 100));
-        let big = vec![7u8; SPOOL_IN_MEMORY + 10];
-        match spool(&mut &big[..]).unwrap() {
-            Input::File(f) => assert_eq!(f.metadata().unwrap().len(), big.len() as u64),
-            _ => panic!("held in memory"),
-        }
-    }
 }

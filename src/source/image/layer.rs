@@ -1,20 +1,23 @@
-//! One layer blob, scanned as it streams: its sha256 computed while reading and checked against
-//! the digest that names it; its content recognised (tar, gzip, zstd, …) and walked by the
-//! archive reader within the archive limits (so files in the layer that are archives are
-//! opened too); every file scanned, whiteouts included. What the layer deletes or replaces in
-//! the layers below it is kept as [`Changes`], so that a hit can be told `deleted in a later
-//! layer` once the image's layer order is known. Hits are returned, not recorded: one layer may
-//! belong to several images.
+//! One layer blob, scanned as it streams, on two or three threads ([`handoff`]): the reading
+//! thread computes the blob's sha256 (checked against the digest that names it); a second
+//! decompresses a gzip or zstd layer and computes the sha256 of its uncompressed tar (its
+//! `diff_id`, checked against the image config's `rootfs.diff_ids` once the image is known);
+//! the last walks the tar with the archive reader within the archive limits (so files in the
+//! layer that are archives are opened too) and matches every file. What the layer deletes or
+//! replaces in the layers below it is kept as [`Changes`], so that a hit can be told `deleted
+//! in a later layer` once the image's layer order is known. Hits are returned, not recorded:
+//! one layer may belong to several images. Their order is the layer's own, whatever the
+//! threads do.
 
-use std::collections::HashSet;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::{self, Cursor, Read};
+use std::io::{Cursor, Read};
 use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
+pub use super::changes::{Changes, normalise};
+use super::handoff::handoff;
 use crate::scan::Scanner;
-use crate::source::archive::{self, Archives, Limits};
+use crate::source::archive::{self, Archives, Budget, Counted, Limited, Limits};
 use crate::source::reader::Located;
 
 /// A hit in a layer, with the file it is in.
@@ -28,97 +31,28 @@ pub struct LayerHit {
     pub located: Located,
 }
 
-/// What a layer does to the layers below it.
-#[derive(Default)]
-pub struct Changes {
-    /// Paths a whiteout deletes (`dir/.wh.name` deletes `dir/name` and what is below it).
-    whiteouts: HashSet<String>,
-    /// Directories whose content below this layer an opaque marker (`.wh..wh..opq`) hides.
-    opaque: HashSet<String>,
-    /// Hashes of the paths of the layer's files: a file here replaces one below.
-    files: HashSet<u64>,
-}
-
-fn path_hash(path: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    path.hash(&mut h);
-    h.finish()
-}
-
-/// A member name as a path in the image: no `./` or `/` in front, no `/` at the end.
-pub fn normalise(name: &str) -> &str {
-    let mut s = name;
-    while let Some(rest) = s.strip_prefix("./").or_else(|| s.strip_prefix('/')) {
-        s = rest;
-    }
-    s.trim_end_matches('/')
-}
-
-impl Changes {
-    /// Notes a file of the layer.
-    pub fn note(&mut self, name: &str) {
-        let path = normalise(name);
-        let (dir, base) = path.rsplit_once('/').unwrap_or(("", path));
-        if base == ".wh..wh..opq" {
-            self.opaque.insert(dir.to_string());
-        } else if let Some(target) = base.strip_prefix(".wh.") {
-            let target = if dir.is_empty() {
-                target.to_string()
-            } else {
-                format!("{dir}/{target}")
-            };
-            self.whiteouts.insert(target);
-        } else {
-            self.files.insert(path_hash(path));
-        }
-    }
-
-    /// True when this layer deletes or replaces `path` of a layer below.
-    pub fn removes(&self, path: &str) -> bool {
-        let path = normalise(path);
-        if self.files.contains(&path_hash(path)) {
-            return true;
-        }
-        let mut p = path;
-        loop {
-            if self.whiteouts.contains(p) {
-                return true;
-            }
-            let parent = p.rsplit_once('/').map_or("", |(parent, _)| parent);
-            if self.opaque.contains(parent) {
-                return true;
-            }
-            if parent.is_empty() {
-                return false;
-            }
-            p = parent;
-        }
-    }
-}
-
-/// A scanned layer: its hits, its changes, and its digest as computed.
+/// A scanned layer: its hits, its changes, and its digests as computed.
 pub struct ScannedLayer {
     pub hits: Vec<LayerHit>,
     pub changes: Changes,
     /// `sha256:HEX` of the blob as read.
     pub digest: String,
+    /// `sha256:HEX` of the uncompressed content (the blob's own digest for an uncompressed
+    /// layer); `None` when the content could not be read to its end.
+    pub diff_id: Option<String>,
     /// The digest matched the expected one (true when none was expected) and the blob was
     /// read to its end.
     pub verified: bool,
 }
 
-/// Computes the sha256 of what is read through it.
-struct Hashing<R> {
-    inner: R,
-    hash: Sha256,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
+/// What the threads after the reading one found.
+#[derive(Default)]
+struct Content {
+    hits: Vec<LayerHit>,
+    changes: Changes,
+    /// Set for a compressed layer decompressed to its end.
+    diff_id: Option<String>,
+    compressed: bool,
 }
 
 /// `sha256:HEX` of `bytes`.
@@ -142,65 +76,20 @@ pub fn scan_layer(
     expected: Option<&str>,
 ) -> ScannedLayer {
     let diag = scanner.diagnostics;
-    let mut hashing = Hashing {
-        inner: blob,
-        hash: Sha256::new(),
-    };
-    let found = Mutex::new(Vec::new());
-    let changes = Mutex::new(Changes::default());
-    let mut read_ok = true;
-    match archive::read_head(&mut hashing) {
+    let mut hash = Sha256::new();
+    let (read, content) = handoff(
+        blob,
+        |chunk| hash.update(chunk),
+        |blob| scan_blob(scanner, limits, blob, shown),
+    );
+    let digest = hex_digest(hash.finalize().as_slice());
+    let read_ok = match read {
+        Ok(()) => true,
         Err(e) => {
-            diag.problem(shown, format!("layer not readable: {e}"));
-            read_ok = false;
+            diag.problem(shown, format!("layer not read to its end: {e}"));
+            false
         }
-        Ok(head) => {
-            let mut input = Cursor::new(head.clone()).chain(&mut hashing);
-            match archive::sniff(&head) {
-                Some(kind) => {
-                    // The layer's own containers (tar, or gzip/zstd then tar) are not shown
-                    // as decoding steps; archives inside the layer are.
-                    let base = if kind.is_compression() { 2 } else { 1 };
-                    let prefix = format!("{shown}!");
-                    let member: &archive::Member = &|path, name, reader, _size, chain| {
-                        let rest = path.strip_prefix(&prefix).unwrap_or(path);
-                        let top = if chain.len() <= base {
-                            lock(&changes).note(name);
-                            normalise(name)
-                        } else {
-                            normalise(rest.split('!').next().unwrap_or(rest))
-                        };
-                        if let Some(hits) = scanner.hits_in(path, reader) {
-                            let hits = archive::decoded(hits, &chain[base.min(chain.len())..]);
-                            let mut found = lock(&found);
-                            found.extend(hits.into_iter().map(|located| LayerHit {
-                                file: normalise(rest).to_string(),
-                                top: top.to_string(),
-                                located,
-                            }));
-                        }
-                    };
-                    Archives::new(limits, diag).scan_read(&mut input, shown, kind, member);
-                }
-                // Not an archive (an attestation, an artifact): its bytes are the content.
-                None => {
-                    if let Some(hits) = scanner.hits_in(shown, &mut input) {
-                        lock(&found).extend(hits.into_iter().map(|located| LayerHit {
-                            file: String::new(),
-                            top: String::new(),
-                            located,
-                        }));
-                    }
-                }
-            }
-            // The rest (tar padding, bytes after a broken member) still counts for the digest.
-            if let Err(e) = io::copy(&mut input, &mut io::sink()) {
-                diag.problem(shown, format!("layer not read to its end: {e}"));
-                read_ok = false;
-            }
-        }
-    }
-    let digest = hex_digest(hashing.hash.finalize().as_slice());
+    };
     let matches = expected.is_none_or(|e| e == digest);
     if read_ok && !matches {
         diag.problem(
@@ -211,38 +100,114 @@ pub fn scan_layer(
             ),
         );
     }
+    let diff_id = match content.compressed {
+        true => content.diff_id,
+        false => read_ok.then(|| digest.clone()),
+    };
     ScannedLayer {
+        hits: content.hits,
+        changes: content.changes,
+        digest,
+        diff_id,
+        verified: read_ok && matches,
+    }
+}
+
+/// The blob as it arrives: a compressed layer is decompressed here and its content handed to
+/// a thread of its own, its sha256 computed on the way; an uncompressed one is scanned here.
+fn scan_blob(scanner: &Scanner, limits: Limits, blob: &mut dyn Read, shown: &str) -> Content {
+    let diag = scanner.diagnostics;
+    let head = match archive::read_head(blob) {
+        Ok(head) => head,
+        Err(e) => {
+            diag.problem(shown, format!("layer not readable: {e}"));
+            return Content::default();
+        }
+    };
+    let mut input = Cursor::new(head.clone()).chain(blob);
+    let Some(kind) = archive::sniff(&head).filter(|k| k.is_compression()) else {
+        return scan_content(scanner, limits, &mut input, shown);
+    };
+    let budget = Budget::new(limits.max_total);
+    let (counted, consumed) = Counted::new(input);
+    let decoder = match archive::decompressor(kind, counted) {
+        Ok(d) => d,
+        Err(e) => {
+            diag.problem(shown, format!("broken layer: {e}"));
+            return Content::default();
+        }
+    };
+    let mut content = Limited::new(decoder, consumed, limits.max_ratio, &budget);
+    let mut hash = Sha256::new();
+    let (read, mut found) = handoff(
+        &mut content,
+        |chunk| hash.update(chunk),
+        |tar| scan_content(scanner, limits, tar, shown),
+    );
+    match read {
+        Ok(()) => found.diff_id = Some(hex_digest(hash.finalize().as_slice())),
+        Err(e) => diag.problem(shown, format!("layer not decompressed to its end: {e}")),
+    }
+    found.compressed = true;
+    found
+}
+
+/// A layer's uncompressed content: a tar (or another archive) walked, every entry's name noted
+/// in the layer's changes and every file matched; anything else matched as it is.
+fn scan_content(scanner: &Scanner, limits: Limits, r: &mut dyn Read, shown: &str) -> Content {
+    let diag = scanner.diagnostics;
+    let found = Mutex::new(Vec::new());
+    let changes = Mutex::new(Changes::default());
+    let head = match archive::read_head(r) {
+        Ok(head) => head,
+        Err(e) => {
+            diag.problem(shown, format!("layer not readable: {e}"));
+            return Content::default();
+        }
+    };
+    let mut input = Cursor::new(head.clone()).chain(r);
+    match archive::sniff(&head) {
+        Some(kind) => {
+            // The layer's own container is not shown as a decoding step; archives inside are.
+            let prefix = format!("{shown}!");
+            let member: &archive::Member = &|path, name, reader, _size, chain| {
+                let rest = path.strip_prefix(&prefix).unwrap_or(path);
+                let top = match chain.len() {
+                    0 | 1 => normalise(name),
+                    _ => normalise(rest.split('!').next().unwrap_or(rest)),
+                };
+                if let Some(hits) = scanner.hits_in(path, reader) {
+                    let hits = archive::decoded(hits, chain.get(1..).unwrap_or_default());
+                    lock(&found).extend(hits.into_iter().map(|located| LayerHit {
+                        file: normalise(rest).to_string(),
+                        top: top.to_string(),
+                        located,
+                    }));
+                }
+            };
+            let note = |name: &str| lock(&changes).note(name);
+            Archives::new(limits, diag)
+                .with_entry_names(&note)
+                .scan_read(&mut input, shown, kind, member);
+        }
+        // Not an archive (an attestation, an artifact): its bytes are the content.
+        None => {
+            if let Some(hits) = scanner.hits_in(shown, &mut input) {
+                lock(&found).extend(hits.into_iter().map(|located| LayerHit {
+                    file: String::new(),
+                    top: String::new(),
+                    located,
+                }));
+            }
+        }
+    }
+    Content {
         hits: found.into_inner().unwrap_or_else(|e| e.into_inner()),
         changes: changes.into_inner().unwrap_or_else(|e| e.into_inner()),
-        digest,
-        verified: read_ok && matches,
+        ..Content::default()
     }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn whiteouts_opaque_directories_and_replacements() {
-        let mut c = Changes::default();
-        c.note("./etc/.wh.npmrc");
-        c.note("root/.wh.secrets");
-        c.note("app/config/.wh..wh..opq");
-        c.note("/srv/token.txt");
-        assert!(c.removes("etc/npmrc"));
-        assert!(c.removes("root/secrets/a/b"));
-        assert!(!c.removes("root/secretsX"));
-        assert!(c.removes("app/config/prod.env"));
-        assert!(!c.removes("app/config"));
-        assert!(c.removes("./srv/token.txt"));
-        assert!(!c.removes("srv/other.txt"));
-        let mut root = Changes::default();
-        root.note(".wh..wh..opq");
-        assert!(root.removes("anything/at/all"));
-    }
 }

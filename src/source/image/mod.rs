@@ -8,6 +8,8 @@
 
 mod bundle;
 mod bundle_images;
+mod changes;
+mod handoff;
 pub mod layer;
 mod pull;
 mod record;

@@ -1,8 +1,9 @@
 //! Turns one image — its layers in order and its config — into locations: each layer hit with
 //! the layer's digest, the file, whether a later layer deletes or replaces it, and the history
-//! instruction that made the layer; the config's `Env`, `Labels`, `Cmd`, `Entrypoint` and each
-//! `history[N].created_by` scanned as text of their own (`config:env`, `config:history[N]`, …),
-//! then the whole config document for anything elsewhere in it.
+//! instruction that made the layer; each layer checked against the config's `rootfs.diff_ids`;
+//! the config's `Env`, `Labels`, `Cmd`, `Entrypoint` and each `history[N].created_by` scanned
+//! as text of their own (`config:env`, `config:history[N]`, …), then the whole config document
+//! for anything elsewhere in it.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -34,6 +35,9 @@ pub fn record_image(scanner: &Scanner, image: &ImageRecord) {
         }
         (bytes, parsed.unwrap_or_default())
     });
+    if let Some((_, parsed)) = &config {
+        check_diff_ids(scanner, image, &parsed.diff_ids);
+    }
     let instructions = config.as_ref().map_or_else(
         || vec![None; image.layers.len()],
         |(_, c)| c.layer_instructions(image.layers.len()),
@@ -48,6 +52,34 @@ pub fn record_image(scanner: &Scanner, image: &ImageRecord) {
     }
     if let Some((bytes, parsed)) = config {
         record_config(scanner, &image.base, bytes, &parsed);
+    }
+}
+
+/// Checks the layers' uncompressed content against the config's `rootfs.diff_ids`: a layer
+/// that is not the one the config was built from is a problem naming the image and the layer.
+/// A config that lists none is not checked; a layer not read to its end was reported already.
+fn check_diff_ids(scanner: &Scanner, image: &ImageRecord, diff_ids: &[String]) {
+    let diag = scanner.diagnostics;
+    let name = &image.base.image;
+    if diff_ids.is_empty() {
+        return;
+    }
+    if diff_ids.len() != image.layers.len() {
+        let (listed, layers) = (diff_ids.len(), image.layers.len());
+        return diag.problem(
+            format!("{name} config"),
+            format!("rootfs.diff_ids lists {listed} layers for {layers} in the manifest: the layers were not checked against it"),
+        );
+    }
+    for (layer, want) in image.layers.iter().zip(diff_ids) {
+        let Some(layer) = layer else { continue };
+        match &layer.diff_id {
+            Some(read) if read != want => diag.problem(
+                format!("{name}!{}", layer.digest),
+                format!("layer diff_id mismatch: the config's rootfs.diff_ids says {want}, the uncompressed layer is {read}"),
+            ),
+            _ => {}
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The image formats' JSON documents, parsed leniently from untrusted bytes: `docker save`'s
 //! `manifest.json`, OCI `index.json` and image indexes (Docker manifest lists), image manifests
-//! (OCI and Docker v2), and the image config (`Env`, `Labels`, `Cmd`, `Entrypoint`, `history`).
+//! (OCI and Docker v2), and the image config (`Env`, `Labels`, `Cmd`, `Entrypoint`, `history`,
+//! `rootfs.diff_ids`).
 //! Nothing here reads a file or the network; `fuzz/fuzz_targets/image_spec.rs` feeds it bytes.
 
 use serde_json::Value;
@@ -77,6 +78,8 @@ pub struct ImageConfig {
     pub cmd: Option<String>,
     pub entrypoint: Option<String>,
     pub history: Vec<HistoryEntry>,
+    /// `rootfs.diff_ids`: the sha256 of each layer's uncompressed tar, bottom first.
+    pub diff_ids: Vec<String>,
 }
 
 fn parse(bytes: &[u8]) -> Result<Value, SpecError> {
@@ -225,6 +228,10 @@ pub fn config(bytes: &[u8]) -> Result<ImageConfig, SpecError> {
         cmd: joined(&c["Cmd"]),
         entrypoint: joined(&c["Entrypoint"]),
         history,
+        diff_ids: v["rootfs"]["diff_ids"]
+            .as_array()
+            .map(|a| a.iter().filter_map(string).collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -303,6 +310,7 @@ mod tests {
     fn config_parts_and_layer_instructions() {
         let c = config(
             br#"{"config":{"Env":["A=1"],"Labels":{"k":"v"},"Cmd":["sh","-c","x"]},
+                 "rootfs":{"type":"layers","diff_ids":["sha256:1","sha256:2"]},
                  "history":[{"created_by":"/bin/sh -c #(nop) ADD file:1 in / "},
                             {"created_by":"ARG T","empty_layer":true},
                             {"created_by":"RUN |1 T=x /bin/sh -c make # buildkit"}]}"#,
@@ -311,6 +319,7 @@ mod tests {
         assert_eq!(c.env, ["A=1"]);
         assert_eq!(c.labels, ["k=v"]);
         assert_eq!(c.cmd.as_deref(), Some("sh -c x"));
+        assert_eq!(c.diff_ids, ["sha256:1", "sha256:2"]);
         assert_eq!(
             c.layer_instructions(2),
             [
