@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP=1
-TARGETS=(matcher archive git_tree log_name config document image_spec chat merge)
+TARGETS=(matcher archive git_tree log_name config document image_spec image_bundle chat merge)
 target=${1:-all}
 seconds=${2:-600}
 # Safe Rust throughout, so no ASan (twice the executions); debug assertions for overflow checks.
@@ -20,6 +20,7 @@ max_len() {
     chat) echo 65536 ;;
     config) echo 8192 ;;
     image_spec) echo 16384 ;;
+    image_bundle) echo 65536 ;;
     git_tree) echo 4096 ;;
     log_name) echo 512 ;;
     merge) echo 16384 ;;

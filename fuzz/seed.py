@@ -193,6 +193,66 @@ def image_spec_seeds():
           b'"history":[{"created_by":"/bin/sh -c #(nop) ADD x in / "},{"created_by":"ARG T","empty_layer":true},'
           b'{"created_by":"RUN |1 T=x /bin/sh -c make # buildkit"}]}')
     write("image_spec", "reference", b"ghcr.io/owner/app:1.0")
+def image_bundle_seeds():
+    """Image tarballs as `patrol image FILE` reads them, after the platform byte (1: all): a
+    `docker save` tarball (manifest.json, config, a layer with a whiteout and a link) and an OCI
+    layout (index.json, a nested index, a manifest, a config, a gzip layer), plain and gzipped."""
+    import hashlib
+    import json
+
+    def tar_entries(entries):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+            for name, data in entries:
+                info = tarfile.TarInfo(name)
+                info.mtime = 0
+                if isinstance(data, tuple):
+                    info.type, info.linkname = data
+                    t.addfile(info)
+                else:
+                    info.size = len(data)
+                    t.addfile(info, io.BytesIO(data))
+        return buf.getvalue()
+
+    def sha(b):
+        return "sha256:" + hashlib.sha256(b).hexdigest()
+
+    def blob(b):
+        return ("blobs/sha256/" + hashlib.sha256(b).hexdigest(), b)
+
+    layer = tar_entries([("etc/app.env", b"TOKEN={{ghp}}\n"), ("etc/.wh.old", b""),
+                         ("opt/.wh..wh..opq", b""), ("etc/link", (tarfile.SYMTYPE, "app.env"))])
+    config = json.dumps({"config": {"Env": ["A=1"], "Labels": {"k": "v"}, "Cmd": ["sh"]},
+                         "history": [{"created_by": "/bin/sh -c #(nop) ADD x in / "}],
+                         "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    saved = tar_entries([
+        ("manifest.json", json.dumps([{"Config": "c.json", "RepoTags": ["app:1"],
+                                       "Layers": ["l/layer.tar"]}]).encode()),
+        ("c.json", config), ("l/layer.tar", layer),
+        ("l/alias.tar", (tarfile.LNKTYPE, "l/layer.tar"))])
+    write("image_bundle", "saved", b"\x01" + saved)
+
+    gz_layer = gzip.compress(layer, mtime=0)
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": sha(config), "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": sha(gz_layer), "size": len(gz_layer)}]}).encode()
+    inner = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "digest": sha(manifest), "size": len(manifest),
+                       "platform": {"os": "linux", "architecture": "arm64"}}]}).encode()
+    index = json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": sha(inner),
+         "size": len(inner), "annotations": {"org.opencontainers.image.ref.name": "1.0"}}]}).encode()
+    oci = tar_entries([("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("index.json", index),
+                       blob(inner), blob(manifest), blob(config), blob(gz_layer)])
+    write("image_bundle", "oci", b"\x01" + oci)
+    write("image_bundle", "oci.gz", b"\x00" + gzip.compress(oci, mtime=0))
+
+
 def chat_seeds():
     """The first byte picks the platform (0 Slack, 1 Teams, 2 Discord, 3 Discord package,
     4 Mattermost), as in the target."""
@@ -268,6 +328,7 @@ def main():
     config_seeds(rules)
     document_seeds()
     image_spec_seeds()
+    image_bundle_seeds()
     chat_seeds()
     merge_seeds()
     dictionaries(rules)
