@@ -238,12 +238,17 @@ impl Default for Collector {
     }
 }
 
-/// Sorts, drops repeats (uncounting them) and keeps the first `max`.
+/// Sorts, drops repeats (uncounting them) and keeps the first `max`. A count read from a report
+/// is what the report says: never below the locations it lists.
 pub(crate) fn trim_locations(f: &mut Finding, max: usize) {
     f.locations.sort();
     let before = f.locations.len();
     f.locations.dedup();
-    f.location_count -= (before - f.locations.len()) as u64;
+    let repeats = (before - f.locations.len()) as u64;
+    f.location_count = f
+        .location_count
+        .saturating_sub(repeats)
+        .max(f.locations.len() as u64);
     f.locations.truncate(max);
 }
 

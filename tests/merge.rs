@@ -463,3 +463,25 @@ fn datastores_that_cannot_be_merged_are_named_and_the_output_is_left_as_it_was()
     assert_eq!(json(&out)["findings"], Value::Array(vec![]));
     assert!(err.contains("1 datastore merged into out.db"), "{err}");
 }
+
+#[test]
+fn a_report_counting_fewer_locations_than_it_lists_is_merged() {
+    // Found by fuzzing `merge`: `location_count: 0` beside listed locations, merged with itself,
+    // made the count go below zero (a panic in a debug build, a huge count in a release one).
+    let t = tree();
+    let d = t.dir.path();
+    run(d, &["scan", "a", "-f", "json", "-o", "a.json"]);
+    let mut report = json(&std::fs::read_to_string(d.join("a.json")).unwrap());
+    for f in report["findings"].as_array_mut().unwrap() {
+        f["location_count"] = 0.into();
+    }
+    write(d, "odd.json", report.to_string());
+    let (code, out, err) = run(d, &["merge", "odd.json", "odd.json", "-f", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let merged = json(&out);
+    for f in merged["findings"].as_array().unwrap() {
+        let listed = f["locations"].as_array().unwrap().len() as u64;
+        assert!(listed >= 1, "{f}");
+        assert_eq!(f["location_count"].as_u64(), Some(listed), "{f}");
+    }
+}
