@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
 """Stand-in GitHub API for the organisation benchmark (benches/org/run.sh): /orgs/acme/repos (all), /orgs/half/repos
-(the first 50), 100 a page, ETags (304 on If-None-Match), empty run listings."""
+(the first 50), 100 a page, `type=sources` / `type=forks` as GitHub filters them, ETags (304 on If-None-Match),
+empty run listings.
+
+usage: api.py REPOS.json PORT [CLONE_BASE]
+With CLONE_BASE (e.g. https://git.stand-in.invalid/), each clone URL becomes CLONE_BASE + OWNER/NAME.git: for a
+scanner that only clones https URLs (Kingfisher), with git's url.<file base>.insteadOf mapping them back."""
 import hashlib, json, sys
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 from urllib.parse import urlparse, parse_qs
 
 repos = json.load(open(sys.argv[1]))["repos"]
 port = int(sys.argv[2])
+if len(sys.argv) > 3:
+    repos = [dict(r, clone_url=f"{sys.argv[3]}{r['full_name']}.git") for r in repos]
 
 class H(BaseHTTPRequestHandler):
     def log_message(self, *a):
@@ -18,6 +25,9 @@ class H(BaseHTTPRequestHandler):
         per = int(q.get("per_page", ["30"])[0])
         if u.path in ("/orgs/acme/repos", "/orgs/half/repos"):
             items = repos if u.path.startswith("/orgs/acme") else repos[:50]
+            kind = q.get("type", ["all"])[0]
+            if kind in ("sources", "forks"):
+                items = [r for r in items if r["fork"] == (kind == "forks")]
             body = json.dumps(items[(page - 1) * per: page * per]).encode()
         elif u.path.endswith("/actions/runs"):
             body = b'{"workflow_runs":[]}'
