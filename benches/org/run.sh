@@ -77,7 +77,7 @@ for l in open('org/truth.jsonl'):
     t = json.loads(l)
     if t.get('valid') and t.get('context') != 'dangling' and not t.get('skipped_by_default'):
         print(l, end='')" >"$W/truth-default.jsonl"
-recall() { python3 "$SHARED/score.py" "$W/truth-default.jsonl" "$1" | head -1 | cut -d' ' -f2 || true; }
+recall() { python3 "$SHARED/score.py" "$W/truth-default.jsonl" "$1" | sed -n 1p | cut -d' ' -f2 || true; }
 rss() { [ -s "$W/rss-$1" ] && echo "$(sort -n "$W/rss-$1" | tail -1 | awk '{printf "%.0f MB", $1/1024}')" || echo "-"; }
 python3 - "$W" "$(recall "$W/out-cold.json")" "$(rss acme)" "$(rss mhalf)" "$(rss macme)" \
   "${KF:+$(recall "$W/out-kf.json")}" "${KF:+$(rss kingfisher)}" <<'EOF'
