@@ -15,6 +15,8 @@
 //! - **Repositories** (`pushed_at`, scan run, tips): shards hold disjoint ones; a repository in
 //!   two inputs keeps the row and the tips of its latest scan. Listing pages: the ETag of the
 //!   input whose last run started last.
+//! - **Package versions** scanned (`patrol github --packages`) are pooled, each with its
+//!   latest scan's run (an input older than the table has none).
 //!
 //! Each input is checked before anything is written (an SQLite file, a datastore, this schema
 //! version, not damaged): an error names it. The merge is written to a temporary file beside
@@ -207,6 +209,17 @@ DROP TABLE temp.newer;
 INSERT OR REPLACE INTO main.listings (url, etag, body) SELECT url, etag, body FROM src.listings;
 ";
 
+/// An input's scanned package versions: the latest scan of each keeps its run.
+const ABSORB_VERSIONS: &str = "
+INSERT INTO main.package_versions (package, digest, scanned_at, run)
+    SELECT v.package, v.digest, v.scanned_at,
+        (SELECT to_id FROM temp.run_map WHERE from_id = v.run)
+    FROM src.package_versions v WHERE true
+    ON CONFLICT (package, digest) DO UPDATE SET
+        run = CASE WHEN excluded.scanned_at >= scanned_at THEN excluded.run ELSE run END,
+        scanned_at = max(scanned_at, excluded.scanned_at);
+";
+
 /// Adds `input` (its run ids renumbered by `map`) to the datastore being written.
 fn absorb(conn: &mut Connection, input: &Input, map: &[(i64, i64)]) -> rusqlite::Result<()> {
     conn.execute("ATTACH DATABASE ?1 AS src", [&input.attach])?;
@@ -223,6 +236,15 @@ fn absorb(conn: &mut Connection, input: &Input, map: &[(i64, i64)]) -> rusqlite:
             }
         }
         tx.execute_batch(ABSORB)?;
+        // An input written before `package_versions` existed has none to add.
+        let has_versions: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM src.sqlite_master WHERE name = 'package_versions'",
+            [],
+            |r| r.get(0),
+        )?;
+        if has_versions {
+            tx.execute_batch(ABSORB_VERSIONS)?;
+        }
         tx.execute_batch("DROP TABLE temp.run_map")?;
         tx.commit()
     })();

@@ -3,9 +3,11 @@
 //! per repository the ref tips and `pushed_at` last scanned, listing ETags, and per secret — by
 //! fingerprint, never the secret itself — where it was seen, when first and last, and its
 //! verification and revocation state. Each repository is committed in one transaction as soon
-//! as it is scanned, so a crash loses nothing already recorded. Tables: [`schema`].
+//! as it is scanned, so a crash loses nothing already recorded; and the container package
+//! versions already scanned ([`packages`]). Tables: [`schema`].
 
 pub mod merge;
+mod packages;
 pub mod schema;
 
 use std::collections::BTreeMap;

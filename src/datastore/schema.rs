@@ -13,6 +13,12 @@
 //!   the last verification and revocation (JSON, as in reports).
 //! - `locations`: per fingerprint, repository and location (the report's JSON location object),
 //!   first and last seen.
+//! - `package_versions`: per container package (`REGISTRY/OWNER/NAME`, the name its locations
+//!   carry as `repository`) the manifest digests of the versions scanned completely, and the
+//!   run that scanned each (`patrol github --packages` skips them next time).
+//!
+//! A table added later is created in an existing datastore when it is opened (`CREATE TABLE IF
+//! NOT EXISTS`) and older patrols ignore it, so adding one does not change the version.
 
 use std::io::Read;
 use std::path::Path;
@@ -71,6 +77,13 @@ CREATE TABLE IF NOT EXISTS locations (
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
     PRIMARY KEY (fingerprint, repository, location)
+);
+CREATE TABLE IF NOT EXISTS package_versions (
+    package TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    scanned_at TEXT NOT NULL,
+    run INTEGER NOT NULL,
+    PRIMARY KEY (package, digest)
 );
 ";
 

@@ -251,3 +251,61 @@ fn a_merge_refuses_what_is_no_datastore_of_this_version_naming_it_and_writes_not
         .unwrap();
     assert_eq!(tables, 1);
 }
+
+#[test]
+fn package_versions_are_remembered_and_added_to_an_older_datastore() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    {
+        // A datastore written before the table existed.
+        let db = Datastore::open(&path).unwrap();
+        db.conn
+            .execute_batch("DROP TABLE package_versions")
+            .unwrap();
+    }
+    let db = Datastore::open(&path).unwrap();
+    let run = db.begin_run().unwrap();
+    let package = "ghcr.io/acme/team/app";
+    assert!(db.scanned_versions(package).unwrap().is_empty());
+    db.record_version(run, package, "sha256:aa").unwrap();
+    db.record_version(run, package, "sha256:aa").unwrap();
+    db.record_version(run, "ghcr.io/acme/other", "sha256:bb")
+        .unwrap();
+    assert_eq!(
+        db.scanned_versions(package).unwrap(),
+        ["sha256:aa".to_string()].into()
+    );
+}
+
+#[test]
+fn merged_datastores_pool_the_package_versions_scanned_even_from_an_input_without_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, old) = (
+        dir.path().join("a.db"),
+        dir.path().join("b.db"),
+        dir.path().join("old.db"),
+    );
+    for (path, digest) in [(&a, "sha256:aa"), (&b, "sha256:bb")] {
+        let db = Datastore::open(path).unwrap();
+        let run = db.begin_run().unwrap();
+        db.record_version(run, "ghcr.io/acme/app", digest).unwrap();
+        db.record_version(run, "ghcr.io/acme/app", "sha256:both")
+            .unwrap();
+        db.finish_run(run).unwrap();
+    }
+    {
+        // Written before the table existed.
+        let db = Datastore::open(&old).unwrap();
+        db.finish_run(db.begin_run().unwrap()).unwrap();
+        db.conn
+            .execute_batch("DROP TABLE package_versions")
+            .unwrap();
+    }
+    let out = dir.path().join("out.db");
+    merge::merge(&[a, b, old], &out).unwrap();
+    let db = Datastore::open_existing(&out).unwrap();
+    let want: std::collections::HashSet<String> = ["sha256:aa", "sha256:bb", "sha256:both"]
+        .map(String::from)
+        .into();
+    assert_eq!(db.scanned_versions("ghcr.io/acme/app").unwrap(), want);
+}
