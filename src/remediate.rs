@@ -24,7 +24,7 @@ impl Host {
     }
 
     /// The container registry: ghcr.io for github.com, containers.HOST for GHES.
-    fn registry(&self) -> String {
+    pub fn registry(&self) -> String {
         if self.web == "github.com" || self.web.ends_with(".ghe.com") {
             "ghcr.io".to_string()
         } else {

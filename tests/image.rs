@@ -6,48 +6,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use common::image::*;
 use common::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-
-fn digest(bytes: &[u8]) -> String {
-    let hex: String = Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256:{hex}")
-}
-
-fn hex(d: &str) -> &str {
-    d.trim_start_matches("sha256:")
-}
-
-fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut t = tar::Builder::new(Vec::new());
-    for (name, data) in members {
-        let mut h = tar::Header::new_ustar();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        t.append_data(&mut h, name, *data).unwrap();
-    }
-    t.into_inner().unwrap()
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(data).unwrap();
-    gz.finish().unwrap()
-}
-
-fn zstd(data: &[u8]) -> Vec<u8> {
-    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
-}
 
 /// The tokens planted in [`planted`]'s image, by where they are.
 struct Tokens {
@@ -59,48 +24,6 @@ struct Tokens {
     env: String,
     arg: String,
     label: String,
-}
-
-/// An image: its layer blobs (bottom first), config and manifest.
-struct Image {
-    layers: Vec<Vec<u8>>,
-    config: Vec<u8>,
-    manifest: Vec<u8>,
-}
-
-impl Image {
-    fn new(layers: Vec<Vec<u8>>, config: Value) -> Image {
-        let config = serde_json::to_vec(&config).unwrap();
-        let manifest = serde_json::to_vec(&json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                       "digest": digest(&config), "size": config.len()},
-            "layers": layers.iter().map(|l| json!({
-                "mediaType": "application/vnd.oci.image.layer.v1.tar",
-                "digest": digest(l), "size": l.len()})).collect::<Vec<_>>(),
-        }))
-        .unwrap();
-        Image {
-            layers,
-            config,
-            manifest,
-        }
-    }
-
-    /// The blobs of an OCI layout: name → bytes.
-    fn blobs(&self) -> Vec<(String, Vec<u8>)> {
-        let mut out = vec![
-            (blob(&self.config), self.config.clone()),
-            (blob(&self.manifest), self.manifest.clone()),
-        ];
-        out.extend(self.layers.iter().map(|l| (blob(l), l.clone())));
-        out
-    }
-}
-
-fn blob(bytes: &[u8]) -> String {
-    format!("blobs/sha256/{}", hex(&digest(bytes)))
 }
 
 fn planted() -> (Image, Tokens) {
@@ -148,50 +71,6 @@ fn planted() -> (Image, Tokens) {
         ]
     });
     (Image::new(vec![base, second, third], config), t)
-}
-
-/// An OCI layout directory of `images` (one index entry each, with platforms when given).
-fn oci_dir(dir: &Path, images: &[(&Image, Option<(&str, &str)>)]) {
-    let mut manifests = Vec::new();
-    for (image, platform) in images {
-        for (name, bytes) in image.blobs() {
-            write(dir, &name, bytes);
-        }
-        let mut d = json!({"mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": digest(&image.manifest), "size": image.manifest.len(),
-            "annotations": {"org.opencontainers.image.ref.name": "1.0"}});
-        if let Some((os, arch)) = platform {
-            d["platform"] = json!({"os": os, "architecture": arch});
-        }
-        manifests.push(d);
-    }
-    write(dir, "oci-layout", r#"{"imageLayoutVersion":"1.0.0"}"#);
-    let index = json!({"schemaVersion": 2, "manifests": manifests});
-    write(dir, "index.json", serde_json::to_vec(&index).unwrap());
-}
-
-/// A tarball of every file under `dir`.
-fn tar_of(dir: &Path) -> Vec<u8> {
-    let mut t = tar::Builder::new(Vec::new());
-    t.append_dir_all(".", dir).unwrap();
-    t.into_inner().unwrap()
-}
-
-/// The legacy `docker save` form: `manifest.json`, `CONFIG.json`, `ID/layer.tar`.
-fn docker_save(image: &Image, tag: &str) -> Vec<u8> {
-    let config_name = format!("{}.json", hex(&digest(&image.config)));
-    let layer_names: Vec<String> = (0..image.layers.len())
-        .map(|i| format!("{i:064x}/layer.tar"))
-        .collect();
-    let manifest = json!([{"Config": config_name, "RepoTags": [tag], "Layers": layer_names}]);
-    let manifest = serde_json::to_vec(&manifest).unwrap();
-    let mut members: Vec<(&str, &[u8])> = vec![(&config_name, &image.config)];
-    for (name, layer) in layer_names.iter().zip(&image.layers) {
-        members.push((name, layer));
-    }
-    // docker writes manifest.json last: the layers come before anything says what they are.
-    members.push(("manifest.json", &manifest));
-    tar(&members)
 }
 
 fn location<'a>(report: &'a Value, secret: &str) -> &'a Value {
@@ -444,77 +323,6 @@ fn a_layer_shared_by_two_images_is_scanned_once() {
         files(&once)
     );
     assert_eq!(twice["findings"][0]["location_count"], 2);
-}
-
-// ---- the stand-in registry ----
-
-/// A request as the stand-in saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    path: String,
-    authorization: Option<String>,
-}
-
-/// Serves HTTP/1.1 on 127.0.0.1 with `answer(path, authorization) -> (status, headers, body)`,
-/// recording every request.
-fn serve(
-    answer: impl Fn(&str, Option<&str>) -> (u16, Vec<(String, String)>, Vec<u8>) + Send + 'static,
-) -> (u16, Arc<Mutex<Vec<Seen>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let _ = handle(stream, &answer, &log);
-        }
-    });
-    (port, seen)
-}
-
-fn handle(
-    stream: TcpStream,
-    answer: &impl Fn(&str, Option<&str>) -> (u16, Vec<(String, String)>, Vec<u8>),
-    log: &Mutex<Vec<Seen>>,
-) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut first = String::new();
-    reader.read_line(&mut first)?;
-    let path = first.split(' ').nth(1).unwrap_or("").to_string();
-    let mut authorization = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            if k.eq_ignore_ascii_case("authorization") {
-                authorization = Some(v.trim().to_string());
-            }
-        }
-    }
-    log.lock().unwrap().push(Seen {
-        path: path.clone(),
-        authorization: authorization.clone(),
-    });
-    let (status, headers, body) = answer(&path, authorization.as_deref());
-    let mut out = stream;
-    write!(
-        out,
-        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    )?;
-    for (k, v) in headers {
-        write!(out, "{k}: {v}\r\n")?;
-    }
-    write!(out, "\r\n")?;
-    out.write_all(&body)?;
-    let _ = reader.read(&mut [0u8; 0]);
-    Ok(())
-}
-
-fn h(k: &str, v: String) -> (String, String) {
-    (k.to_string(), v)
 }
 
 #[test]

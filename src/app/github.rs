@@ -2,6 +2,7 @@
 //! through a mirror cache and a datastore ([`crate::source::org`]). The report holds what this
 //! run found and what the datastore already knew of the repositories in scope (`--new`: only
 //! secrets first seen in this run); verification and revocation results are stored back.
+//! `--packages` adds the owners' container packages as a second source.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -18,6 +19,10 @@ use crate::finding::{Finding, Secret};
 use crate::github::mirror::UrlPolicy;
 use crate::github::{Client, repos};
 use crate::plan::{self, Plan, RepoConfig, Request};
+use crate::registry::Registry;
+use crate::remediate::Host;
+use crate::source::Source;
+use crate::source::org::packages::Packages;
 use crate::source::org::select::{Filters, Targets};
 use crate::source::org::{LogScope, Organisation};
 
@@ -25,6 +30,9 @@ pub fn run(args: GithubArgs) -> Result<i32> {
     let t = &args.targets;
     if t.orgs.is_empty() && t.users.is_empty() && t.repos.is_empty() && t.repos_from.is_none() {
         anyhow::bail!("give --org ORG, --user USER, --repo OWNER/NAME or --repos-from FILE");
+    }
+    if args.scope.packages && t.orgs.is_empty() && t.users.is_empty() {
+        anyhow::bail!("--packages lists the container packages of each --org and --user: give one");
     }
     if args.scope.gists && t.users.is_empty() {
         anyhow::bail!("--gists lists the gists of each --user: give --user USER");
@@ -96,17 +104,57 @@ pub fn run(args: GithubArgs) -> Result<i32> {
         }),
         outcome: Mutex::new(Default::default()),
     };
+    let registry = Registry::new(
+        Duration::from_secs(args.respond.api_timeout.max(1)),
+        args.respond.api_retries,
+    )?
+    .with_api_token(token.clone());
+    let packages = Packages {
+        client: &client,
+        token: &token,
+        store: &store,
+        run,
+        orgs: t.orgs.clone(),
+        users: t.users.clone(),
+        filters: org.filters.clone(),
+        registry: &registry,
+        registry_host: match &args.scope.registry {
+            Some(host) => check_registry(host)?,
+            None => Host::new(client.web_host()).registry(),
+        },
+        untagged: args.scope.include_untagged,
+        full: args.state.full,
+        archives: plan.archive_limits,
+        in_scope: Mutex::default(),
+    };
     let mut extras = Stored {
         plan: &plan,
         org: &org,
+        packages: &packages,
         new_only: args.state.new,
     };
-    let reported = scan_and_report_with(&plan, &[&org], &mut extras)?;
+    let mut sources: Vec<&dyn Source> = vec![&org];
+    if args.scope.packages {
+        sources.push(&packages);
+    }
+    let reported = scan_and_report_with(&plan, &sources, &mut extras)?;
     store
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .finish_run(run)?;
     Ok(reported.exit_code)
+}
+
+/// `--registry HOST[:PORT]`: a host name, not a URL (the scheme is HTTPS, or HTTP to loopback).
+fn check_registry(host: &str) -> Result<String> {
+    let ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+    if !ok {
+        anyhow::bail!("--registry {host:?}: give HOST or HOST:PORT (no scheme, no path)");
+    }
+    Ok(host.to_ascii_lowercase())
 }
 
 /// `--repos-from FILE`: one `OWNER/NAME` a line; blank lines and `#` comments skipped.
@@ -152,6 +200,7 @@ fn default_cache_dir() -> Result<PathBuf> {
 struct Stored<'a> {
     plan: &'a Plan,
     org: &'a Organisation<'a>,
+    packages: &'a Packages<'a>,
     new_only: bool,
 }
 
@@ -170,7 +219,17 @@ impl Extras for Stored<'_> {
         let mut store = self.org.store.lock().unwrap_or_else(|e| e.into_inner());
         store.record_responses(findings)?;
         let max = self.plan.output.max_locations;
-        let stored = store.stored(Some(&outcome.in_scope), max)?;
+        let mut in_scope = outcome.in_scope.clone();
+        in_scope.extend(
+            (self
+                .packages
+                .in_scope
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()))
+            .iter()
+            .cloned(),
+        );
+        let stored = store.stored(Some(&in_scope), max)?;
         let mut first_run: HashMap<String, i64> = HashMap::new();
         let mut earlier = Vec::new();
         let index: HashMap<String, usize> = findings
@@ -200,5 +259,17 @@ impl Extras for Stored<'_> {
             earlier.retain(|f| first_run.get(&f.fingerprint) == Some(&run));
         }
         Ok(earlier)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_registry_is_a_host_not_a_url() {
+        assert_eq!(check_registry("127.0.0.1:5000").unwrap(), "127.0.0.1:5000");
+        assert!(check_registry("https://ghcr.io").is_err());
+        assert!(check_registry("ghcr.io/acme").is_err());
     }
 }

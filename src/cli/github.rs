@@ -41,14 +41,25 @@ pub struct GithubScope {
     /// Also scan the gists of each --user
     #[arg(long)]
     pub gists: bool,
+    /// Also scan the container packages of each --org and --user (ghcr.io, or containers.HOST
+    /// of GitHub Enterprise Server): every tagged version, every platform
+    #[arg(long)]
+    pub packages: bool,
+    /// With --packages: the untagged versions too
+    #[arg(long, requires = "packages")]
+    pub include_untagged: bool,
+    /// With --packages: pull from this registry (HOST[:PORT]) instead of GitHub's; HTTPS,
+    /// except to a loopback address
+    #[arg(long, value_name = "HOST", requires = "packages")]
+    pub registry: Option<String>,
     /// Include forks (left out by default)
     #[arg(long)]
     pub include_forks: bool,
     /// Include archived repositories (left out by default)
     #[arg(long)]
     pub include_archived: bool,
-    /// Leave out repositories whose OWNER/NAME matches this glob (repeatable; `*` any run of
-    /// characters, `?` one)
+    /// Leave out repositories (and packages) whose OWNER/NAME matches this glob (repeatable;
+    /// `*` any run of characters, `?` one)
     #[arg(long, value_name = "OWNER/NAME-GLOB")]
     pub exclude: Vec<String>,
     /// With --logs: only runs created on or after DATE (YYYY-MM-DD)

@@ -3,7 +3,8 @@
 //! retries and rate limits; `verify` asks whether a token is live; `blast` measures what a live
 //! one opens; `revoke` revokes; `state` names each token's state before and after;
 //! `download` streams large bodies to temporary files; `actions` lists, downloads and deletes
-//! Actions run logs; `repos` lists repositories (ETags), `mirror` keeps bare mirrors fetched
+//! Actions run logs; `repos` lists repositories (ETags) and `packages` container packages and
+//! their versions, `mirror` keeps bare mirrors fetched
 //! with the token given through git's credential callback, `budget` is the rate limit shared
 //! by every worker of a client; `transport` speaks git's smart HTTP over rustls for `https`;
 //! `tls` says what both trust (`SSL_CERT_FILE`) and why a connection failed.
@@ -14,6 +15,7 @@ pub mod budget;
 pub mod client;
 pub mod download;
 pub mod mirror;
+pub mod packages;
 pub mod repos;
 pub mod revoke;
 pub mod state;

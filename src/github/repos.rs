@@ -89,7 +89,7 @@ pub fn check_name(name: &str) -> Result<(), ListError> {
 }
 
 /// Checks an organisation or user name.
-fn check_owner(owner: &str) -> Result<(), ListError> {
+pub(super) fn check_owner(owner: &str) -> Result<(), ListError> {
     check_name(&format!("{owner}/x"))
 }
 
@@ -161,7 +161,7 @@ impl Lister<'_> {
     }
 
     /// Every page of a listing of JSON arrays.
-    fn all_pages<T: for<'de> Deserialize<'de>>(
+    pub(super) fn all_pages<T: for<'de> Deserialize<'de>>(
         &self,
         what: &str,
         path: &str,

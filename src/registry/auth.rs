@@ -40,20 +40,24 @@ fn takes_github_token(host: &str) -> bool {
     name == "ghcr.io" || name.starts_with("containers.") || crate::github::client::is_loopback(name)
 }
 
-/// The credentials for `host` (`host[:port]`), if any are configured.
-pub fn credentials(host: &str) -> Option<Credentials> {
+/// The credentials for `host` (`host[:port]`), if any are configured; `api_token` (the
+/// GitHub API token of `patrol github --packages`) is used for GitHub's registries when the
+/// environment names no other.
+pub fn credentials(host: &str, api_token: Option<&Secret>) -> Option<Credentials> {
     if takes_github_token(host) {
         let token = ["GHCR_TOKEN", "GH_TOKEN"]
             .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|t| !t.trim().is_empty()));
-        if let Some(token) = token {
+            .find_map(|v| std::env::var(v).ok().filter(|t| !t.trim().is_empty()))
+            .map(|t| Secret::new(t.trim().as_bytes().to_vec()))
+            .or_else(|| api_token.cloned());
+        if let Some(secret) = token {
             let username = ["GHCR_USERNAME", "GITHUB_ACTOR"]
                 .iter()
                 .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
                 .unwrap_or_else(|| "patrol".to_string());
             return Some(Credentials {
                 username,
-                secret: Secret::new(token.trim().as_bytes().to_vec()),
+                secret,
                 registry_host_only: true,
             });
         }

@@ -47,6 +47,8 @@ pub enum RegistryError {
 pub struct Registry {
     http: Http,
     retries: u32,
+    /// For GitHub's registries when the environment names no token ([`Registry::with_api_token`]).
+    api_token: Option<Secret>,
 }
 
 /// One repository of one registry, with its token once fetched.
@@ -71,7 +73,18 @@ impl Registry {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| RegistryError::Setup(e.to_string()))?;
-        Ok(Registry { http, retries })
+        Ok(Registry {
+            http,
+            retries,
+            api_token: None,
+        })
+    }
+
+    /// Sends `token` (the GitHub API token) to GitHub's registries and loopback ones when
+    /// neither `GHCR_TOKEN` nor `GH_TOKEN` is set (`patrol github --packages`).
+    pub fn with_api_token(mut self, token: Secret) -> Registry {
+        self.api_token = Some(token);
+        self
     }
 
     /// The repository `r` names, with its credentials looked up (not yet sent).
@@ -88,7 +101,7 @@ impl Registry {
         Ok(Repository {
             registry: self,
             base,
-            credentials: credentials(&host),
+            credentials: credentials(&host, self.api_token.as_ref()),
             host,
             name: r.name.clone(),
             auth: Mutex::new(None),

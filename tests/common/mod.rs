@@ -1,5 +1,10 @@
-//! Shared test helpers: the binary, token minting, fixture filling and git.
+//! Shared test helpers: the binary, token minting, fixture filling and git; a stand-in for
+//! GitHub's API ([`api`]); container images built byte for byte and a stand-in registry
+//! ([`image`]).
 #![allow(dead_code)]
+
+pub mod api;
+pub mod image;
 
 use std::path::{Path, PathBuf};
 
@@ -97,4 +102,21 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// True when `needle` occurs in `hay`.
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every file under `dir`, read whole.
+pub fn all_files(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            all_files(&p, out);
+        } else {
+            out.push((p.clone(), std::fs::read(&p).unwrap()));
+        }
+    }
 }

@@ -26,6 +26,7 @@ use crate::scan::Scanner;
 use crate::source::archive::Limits;
 use crate::source::{Source, SourceError};
 use layer::ScannedLayer;
+pub use pull::scan_reference;
 pub use resolve::Platforms;
 
 /// The layers scanned in this run, by verified digest.
@@ -95,6 +96,7 @@ impl Source for Images<'_> {
                     scanner,
                     self.registry,
                     target,
+                    None,
                     &self.platforms,
                     self.archives,
                     &cache,

@@ -50,11 +50,13 @@ fn check_digest(bytes: &[u8], digest: &str) -> Result<(), String> {
     }
 }
 
-/// Pulls and scans `target`.
+/// Pulls and scans `target`; `tags`, when given, are what its locations say it is tagged
+/// (otherwise the reference's tag, if it has one).
 pub fn scan_reference(
     scanner: &Scanner,
     registry: &Registry,
     target: &str,
+    tags: Option<&str>,
     platforms: &Platforms,
     limits: Limits,
     cache: &LayerCache,
@@ -127,9 +129,11 @@ pub fn scan_reference(
         let mut base = context(target);
         base.manifest = Some(image.manifest);
         base.platform = image.platform;
-        base.tag = spec::sha256_hex(&reference.reference)
-            .is_none()
-            .then(|| reference.reference.clone());
+        base.tag = tags.map(str::to_string).or_else(|| {
+            spec::sha256_hex(&reference.reference)
+                .is_none()
+                .then(|| reference.reference.clone())
+        });
         record_image(
             scanner,
             &ImageRecord {

@@ -6,8 +6,10 @@
 //! to the datastore as soon as it is done, so a crash loses nothing already recorded; a
 //! repository whose `pushed_at` did not move is not fetched at all, one whose tips did not move
 //! is not scanned. A repository that cannot be listed, fetched or read completely is a problem
-//! naming it, keeps its old tips (the next run reads it again), and the run goes on.
+//! naming it, keeps its old tips (the next run reads it again), and the run goes on. With
+//! `--packages`, the owners' container packages are a second source ([`packages`]).
 
+pub mod packages;
 pub mod select;
 
 use std::collections::{BTreeMap, HashSet, VecDeque};

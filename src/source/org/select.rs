@@ -184,7 +184,7 @@ fn answered_safely(repo: &Repository, git_host: &str) -> Result<(), String> {
 }
 
 /// Not excluded, and in this shard.
-fn wanted(name: &str, filters: &Filters) -> bool {
+pub(super) fn wanted(name: &str, filters: &Filters) -> bool {
     !filters.exclude.iter().any(|g| glob_matches(g, name))
         && filters.shard.is_none_or(|s| s.contains(name))
 }
