@@ -9,7 +9,9 @@ fn main() -> ExitCode {
     match patrol::app::run(cli) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
-            patrol::console::fatal(&format!("{e:#}"));
+            patrol::console::fatal(&patrol::matcher::redact::with_builtin_rules(&format!(
+                "{e:#}"
+            )));
             ExitCode::from(patrol::app::EXIT_ERROR as u8)
         }
     }

@@ -485,3 +485,20 @@ fn a_report_counting_fewer_locations_than_it_lists_is_merged() {
         assert_eq!(f["location_count"].as_u64(), Some(listed), "{f}");
     }
 }
+
+#[test]
+fn an_error_quoting_a_malformed_report_never_prints_a_token_whole() {
+    let t = tree();
+    let d = t.dir.path();
+    let tok = mint("ghp");
+    // serde quotes the string it did not expect; the token must come out redacted.
+    write(d, "bad.json", format!("{{\"findings\": \"{tok}\"}}\n"));
+    let (code, out, err) = run(d, &["merge", "bad.json"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("bad.json"), "{err}");
+    assert!(
+        err.contains(&tok[..8]),
+        "the error still says what it read: {err}"
+    );
+    assert!(!err.contains(&tok) && !out.contains(&tok), "{err}");
+}

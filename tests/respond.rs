@@ -831,3 +831,36 @@ fn a_lockout_during_an_incident_is_unknown_lockout_never_dead_nor_done() {
     );
     assert_eq!(r["findings"][2]["verification"]["lockout"], true);
 }
+
+#[test]
+fn a_server_echoing_the_token_in_its_message_is_printed_and_kept_redacted() {
+    let mut server = Server::new();
+    let tok = mint("ghp");
+    server
+        .mock("POST", "/credentials/revoke")
+        .with_status(422)
+        .with_body(format!(
+            r#"{{"message":"credential {tok} could not be revoked"}}"#
+        ))
+        .expect(1)
+        .create();
+    let audit = tempfile::NamedTempFile::new().unwrap();
+    let out = patrol()
+        .args(["revoke", "--yes", "--api-url", &server.url()])
+        .args(["--api-interval", "0", "-f", "json"])
+        .args(["--audit-log", audit.path().to_str().unwrap()])
+        .write_stdin(tok.clone())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let log = std::fs::read_to_string(audit.path()).unwrap();
+    for (what, text) in [("stdout", &*stdout), ("stderr", &*stderr), ("audit", &log)] {
+        assert!(!text.contains(&tok), "{what} holds the token: {text}");
+    }
+    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let reason = r["findings"][0]["revocation"]["reason"].as_str().unwrap();
+    assert!(reason.contains("could not be revoked"), "{reason}");
+    assert!(reason.contains(&tok[..8]), "{reason}");
+}

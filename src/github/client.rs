@@ -79,11 +79,12 @@ impl Response {
         serde_json::from_slice(&self.body).ok()
     }
 
-    /// GitHub's `message` field, for error reports (never echoes credentials).
+    /// GitHub's `message` field for error reports, as [`server_text`] keeps it.
+    ///
+    /// [`server_text`]: crate::matcher::redact::server_text
     pub fn message(&self) -> String {
-        self.json()
-            .and_then(|v| v["message"].as_str().map(str::to_string))
-            .unwrap_or_default()
+        let json = self.json().unwrap_or_default();
+        crate::matcher::redact::server_text(json["message"].as_str().unwrap_or_default())
     }
 }
 

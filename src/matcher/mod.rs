@@ -11,6 +11,7 @@ mod encoding;
 mod examples;
 pub mod line;
 pub mod placeholder;
+pub mod redact;
 #[cfg(test)]
 mod tests;
 
