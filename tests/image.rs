@@ -1127,3 +1127,65 @@ fn findings_are_the_same_whichever_layer_a_pull_finishes_first() {
         assert_eq!(r, &reports[0]);
     }
 }
+
+#[test]
+fn large_layers_of_a_tarball_are_scanned_side_by_side_and_a_cut_inside_one_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens: Vec<String> = (0..4).map(|_| mint("ghp")).collect();
+    // Larger than a document: each layer is read from its own handle, beside the others.
+    let filler = "lorem ipsum dolor sit amet\n".repeat(200_000);
+    let layers: Vec<Vec<u8>> = tokens
+        .chunks(2)
+        .map(|pair| {
+            let body = format!("a={}\n{filler}z={}\n", pair[0], pair[1]);
+            tar(&[("srv/big.txt", body.as_bytes())])
+        })
+        .collect();
+    let image = Image::new(layers.clone(), json!({"config": {}}));
+    let layout = dir.path().join("layout");
+    oci_dir(&layout, &[(&image, None)]);
+    let saved = docker_save(&image, "app:1.0");
+    let targets = [
+        write(dir.path(), "saved.tar", &saved),
+        write(dir.path(), "oci.tar", tar_of(&layout)),
+    ];
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let (from_dir, code) = json_report(&["image", layout.to_str().unwrap()]);
+    assert_eq!(code, 1, "{from_dir:#}");
+    assert_eq!(
+        sorted(secrets(&from_dir)),
+        sorted(tokens.clone()),
+        "{from_dir:#}"
+    );
+    for target in &targets {
+        let (report, code) = json_report(&["image", target.to_str().unwrap()]);
+        assert_eq!(code, 1, "{report:#}");
+        assert_eq!(secrets(&report), secrets(&from_dir), "{report:#}");
+        assert_eq!(report["errors"], json!([]), "{report:#}");
+    }
+
+    // Cut in the middle of the second layer: the first layer and the head of the second are
+    // kept, the cut is reported against that layer, and the scan is incomplete.
+    let second = saved
+        .windows(layers[1].len().min(4096))
+        .position(|w| w == &layers[1][..w.len()])
+        .unwrap();
+    let cut = write(
+        dir.path(),
+        "cut.tar",
+        &saved[..second + layers[1].len() / 2],
+    );
+    let (report, code) = json_report(&["image", cut.to_str().unwrap(), "--exit-code", "0"]);
+    assert_eq!(code, 5, "{report:#}");
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("00000001/layer.tar"), "{errors}");
+    assert!(errors.contains("not read to its end"), "{errors}");
+    let found = secrets(&report);
+    for t in &tokens[..3] {
+        assert!(found.contains(t), "{report:#}");
+    }
+    assert!(!found.contains(&tokens[3]), "{report:#}");
+}

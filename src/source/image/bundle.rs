@@ -3,15 +3,19 @@
 //! (`index.json`, `blobs/sha256/…`), compressed tarballs too. Read in one pass, in the order the
 //! entries come: small JSON documents are kept (manifests, configs), every other entry is
 //! scanned as a layer as it streams (skipped when a layer of that digest was scanned earlier in
-//! the run). Once every entry is read, the index or `manifest.json` says which layers make
+//! the run). In an uncompressed tarball file the walk seeks over large entries instead, and
+//! they are scanned side by side afterwards, each from a handle of its own that must yield the
+//! whole entry. Once every entry is read, the index or `manifest.json` says which layers make
 //! which image, in what order, and the images are recorded. Nothing of the tarball is left
 //! unread: an entry that no selected image uses is recorded as a `blob`.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufReader, Cursor, Read};
+use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use super::LayerCache;
 use super::layer::{ScannedLayer, normalise, scan_layer, sha256_digest};
@@ -85,11 +89,11 @@ impl Bundle<'_> {
             Ok(h) => h,
             Err(e) => return diag.problem(&self.image, e.to_string()),
         };
-        let input = Cursor::new(head.clone()).chain(file);
         let budget = Budget::new(self.limits.max_total);
         let mut entries = Entries::default();
         let result = match archive::sniff(&head) {
             Some(kind) if kind.is_compression() => {
+                let input = Cursor::new(head.clone()).chain(file);
                 let (counted, consumed) = Counted::new(input);
                 match archive::decompressor(kind, counted) {
                     Ok(d) => {
@@ -99,7 +103,7 @@ impl Bundle<'_> {
                     Err(e) => Err(e),
                 }
             }
-            _ => self.read_tar(input, &mut entries),
+            _ => self.read_tar_file(file, path, &mut entries),
         };
         if let Err(e) = result {
             diag.problem(
@@ -112,7 +116,65 @@ impl Bundle<'_> {
 
     fn read_tar(&self, r: impl Read, entries: &mut Entries) -> io::Result<()> {
         let mut tar = tar::Archive::new(r);
-        for entry in tar.entries()? {
+        self.walk(tar.entries()?, entries, None)
+    }
+
+    /// An uncompressed tarball, a file: the walk seeks over large entries and leaves them to
+    /// [`Bundle::scan_at`], which scans them side by side, each from its own handle.
+    fn read_tar_file(
+        &self,
+        mut file: BufReader<File>,
+        path: &Path,
+        entries: &mut Entries,
+    ) -> io::Result<()> {
+        file.seek(SeekFrom::Start(0))?;
+        let mut tar = tar::Archive::new(file);
+        let mut later = Vec::new();
+        let walked = self.walk(tar.entries_with_seek()?, entries, Some(&mut later));
+        let scanned: Vec<_> = later
+            .par_iter()
+            .map(|(name, at, size)| (name, self.scan_at(path, name, *at, *size)))
+            .collect();
+        for (name, layer) in scanned {
+            entries
+                .layers
+                .insert(name.clone(), self.cache.insert(layer));
+        }
+        walked
+    }
+
+    /// The entry `name` of the tarball at `path`, `size` bytes from `at`, scanned as a layer. A
+    /// tarball that ends before the entry does is a layer not read to its end.
+    fn scan_at(&self, path: &Path, name: &str, at: u64, size: u64) -> ScannedLayer {
+        let mut blob: Box<dyn Read> = match File::open(path).and_then(|mut f| {
+            f.seek(SeekFrom::Start(at))?;
+            Ok(f)
+        }) {
+            Ok(f) => Box::new(Exact(
+                BufReader::with_capacity(READ_BUFFER, f).take(size),
+                size,
+            )),
+            Err(e) => Box::new(Failing(Some(e))),
+        };
+        let expected = named_digest(name);
+        scan_layer(
+            self.scanner,
+            self.limits,
+            &mut blob,
+            &self.shown(name),
+            expected.as_deref(),
+        )
+    }
+
+    /// The entries of a tarball, in order; with `later`, entries larger than a document that
+    /// are not in the cache are only noted there (name, offset, size), for the caller to scan.
+    fn walk<R: Read>(
+        &self,
+        walk: tar::Entries<'_, R>,
+        entries: &mut Entries,
+        mut later: Option<&mut Vec<(String, u64, u64)>>,
+    ) -> io::Result<()> {
+        for entry in walk {
             let mut entry = entry?;
             let name = normalise(&String::from_utf8_lossy(&entry.path_bytes())).to_string();
             let kind = entry.header().entry_type();
@@ -133,6 +195,13 @@ impl Bundle<'_> {
                 continue;
             }
             let size = entry.header().size().ok();
+            let cached = named_digest(&name).and_then(|d| self.cache.get(&d));
+            if let (Some(later), Some(size), None) = (later.as_deref_mut(), size, &cached) {
+                if size > DOC_MAX {
+                    later.push((name, entry.raw_file_position(), size));
+                    continue;
+                }
+            }
             self.entry(&name, size, &mut entry, entries)?;
         }
         Ok(())
@@ -231,6 +300,35 @@ impl Bundle<'_> {
         let layer = self.cache.insert(layer);
         entries.layers.insert(name.to_string(), layer);
         Ok(())
+    }
+}
+
+/// A reader of exactly `.1` bytes: one that ends sooner is an error, not a short layer.
+struct Exact<R>(R, u64);
+
+impl<R: Read> Read for Exact<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.read(buf)?;
+        if n == 0 && self.1 > 0 && !buf.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("the tarball ends {} bytes before this entry does", self.1),
+            ));
+        }
+        self.1 -= n as u64;
+        Ok(n)
+    }
+}
+
+/// A reader whose first read is the error it was given (a layer that could not be opened).
+struct Failing(Option<io::Error>);
+
+impl Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
     }
 }
 
