@@ -1,3 +1,5 @@
+//! Unit tests of `datastore`.
+
 use super::*;
 use crate::finding::{GitContext, SourceKind};
 

@@ -1,3 +1,5 @@
+//! Unit tests of `finding`.
+
 use super::*;
 
 #[test]

@@ -1,3 +1,5 @@
+//! Unit tests of `kind`.
+
 use super::*;
 
 #[test]

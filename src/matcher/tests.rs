@@ -1,3 +1,5 @@
+//! Unit tests of `matcher`.
+
 use super::confirm::strip_ansi;
 use super::*;
 use crate::kind::TokenKind;

@@ -1,3 +1,5 @@
+//! Unit tests of `merge`.
+
 use serde_json::json;
 
 use super::*;

@@ -1,3 +1,5 @@
+//! Unit tests of `github::client`.
+
 use super::*;
 
 #[test]

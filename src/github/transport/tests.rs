@@ -1,3 +1,5 @@
+//! Unit tests of `github::transport`.
+
 use super::*;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;

@@ -1,3 +1,5 @@
+//! Unit tests of `matcher::decode`.
+
 use super::*;
 use crate::kind::TokenKind;
 

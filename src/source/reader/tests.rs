@@ -1,3 +1,5 @@
+//! Unit tests of `source::reader`.
+
 use super::*;
 use crate::matcher::MatcherOptions;
 use crate::template::Mint;
