@@ -7,13 +7,8 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
+use common::image::{gzip, tar, zstd};
 use common::*;
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(data).unwrap();
-    gz.finish().unwrap()
-}
 
 fn bzip2(data: &[u8]) -> Vec<u8> {
     let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
@@ -31,22 +26,6 @@ fn xz(data: &[u8]) -> Vec<u8> {
         w.write_all(data).unwrap();
     }
     out
-}
-
-fn zstd(data: &[u8]) -> Vec<u8> {
-    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
-}
-
-fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut t = tar::Builder::new(Vec::new());
-    for (name, data) in members {
-        let mut h = tar::Header::new_ustar();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        t.append_data(&mut h, name, *data).unwrap();
-    }
-    t.into_inner().unwrap()
 }
 
 fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
