@@ -195,9 +195,9 @@ impl Bundle<'_> {
                 continue;
             }
             let size = entry.header().size().ok();
-            let cached = named_digest(&name).and_then(|d| self.cache.get(&d));
-            if let (Some(later), Some(size), None) = (later.as_deref_mut(), size, &cached) {
-                if size > DOC_MAX {
+            if let (Some(later), Some(size)) = (later.as_deref_mut(), size) {
+                let cached = || named_digest(&name).is_some_and(|d| self.cache.get(&d).is_some());
+                if size > DOC_MAX && !cached() {
                     later.push((name, entry.raw_file_position(), size));
                     continue;
                 }
