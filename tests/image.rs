@@ -1189,3 +1189,37 @@ fn large_layers_of_a_tarball_are_scanned_side_by_side_and_a_cut_inside_one_is_re
     }
     assert!(!found.contains(&tokens[3]), "{report:#}");
 }
+
+#[cfg(unix)]
+#[test]
+fn an_image_tarball_from_a_pipe_is_read_as_it_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = mint("ghp");
+    // Larger than a document, so a file would have it set aside and read from its own handle.
+    let body = format!("a={tok}\n{}", "lorem ipsum\n".repeat(500_000));
+    let image = Image::new(
+        vec![tar(&[("srv/big.txt", body.as_bytes())])],
+        json!({"config": {}}),
+    );
+    let saved = write(dir.path(), "saved.tar", docker_save(&image, "app:1.0"));
+    let fifo = dir.path().join("pipe.tar");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let bytes = std::fs::read(saved).unwrap();
+            std::fs::write(fifo, bytes).unwrap();
+        })
+    };
+    let (report, code) = json_report(&["image", fifo.to_str().unwrap()]);
+    writer.join().unwrap();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["errors"], json!([]), "{report:#}");
+    assert_eq!(secrets(&report), [tok]);
+}

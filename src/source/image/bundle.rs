@@ -103,6 +103,10 @@ impl Bundle<'_> {
                     Err(e) => Err(e),
                 }
             }
+            // A pipe (`patrol image <(docker save app)`) cannot seek: read it as it streams.
+            _ if !file.get_ref().metadata().is_ok_and(|m| m.is_file()) => {
+                self.read_tar(Cursor::new(head).chain(file), &mut entries)
+            }
             _ => self.read_tar_file(file, path, &mut entries),
         };
         if let Err(e) = result {
